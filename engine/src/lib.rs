@@ -1,0 +1,26 @@
+//! Attune's platform-free core. Builds natively (for `model-export`, tests and benchmarks) and for
+//! `wasm32-unknown-unknown` (for the app); it has no browser or file-system dependencies.
+//!
+//! - [`emotion`]: the valence-arousal-dominance space and emotional fit.
+//! - [`catalog`], [`cf`], [`manifest`], [`assets`]: the shipped asset formats, validated on load.
+//! - [`cf`]: SVD++ item side and the on-device user fold-in.
+//! - [`rank`]: the hybrid of taste and mood, top-k, and one-line reasons.
+#![warn(missing_docs)]
+
+pub mod assets;
+pub mod binfmt;
+pub mod catalog;
+pub mod cf;
+pub mod emotion;
+pub mod error;
+pub mod manifest;
+pub mod profile;
+pub mod rank;
+
+pub use catalog::{ArtistIdx, Catalog, TrackIdx};
+pub use cf::{CfModel, FoldIn};
+pub use emotion::{Emotion, Quadrant};
+pub use error::AssetError;
+pub use manifest::Manifest;
+pub use profile::Profile;
+pub use rank::{MoodStrength, Recommendation, Recommender, Request};

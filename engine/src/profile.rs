@@ -1,0 +1,181 @@
+//! What the device keeps about its user: likes, mood history, preferences. Versioned JSON, so a
+//! stored profile from an older build migrates instead of being lost.
+
+use crate::emotion::Emotion;
+use crate::rank::MoodStrength;
+use serde::{Deserialize, Serialize};
+
+/// Schema version written by this build.
+pub const PROFILE_SCHEMA: u32 = 1;
+/// Most mood entries kept (oldest dropped first).
+pub const MAX_MOOD_HISTORY: usize = 500;
+
+/// One stated mood, with when it was stated (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MoodEntry {
+    /// When, in ms since the epoch.
+    pub at_ms: f64,
+    /// The mood.
+    pub emotion: Emotion,
+}
+
+/// The user's on-device profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Schema version; always [`PROFILE_SCHEMA`] after [`Profile::from_json`].
+    pub schema: u32,
+    /// Liked artists by stable id, oldest first, no duplicates.
+    pub likes: Vec<u32>,
+    /// Stated moods, oldest first; the last one is the current mood.
+    pub moods: Vec<MoodEntry>,
+    /// Taste-versus-mood balance.
+    #[serde(with = "strength")]
+    pub mood_strength: MoodStrength,
+}
+
+mod strength {
+    use super::MoodStrength;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(m: &MoodStrength, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f32(m.get())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MoodStrength, D::Error> {
+        Ok(MoodStrength::new(f32::deserialize(d)?))
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            schema: PROFILE_SCHEMA,
+            likes: Vec::new(),
+            moods: Vec::new(),
+            mood_strength: MoodStrength::DEFAULT,
+        }
+    }
+}
+
+/// Why a stored profile could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// Not JSON, or not the shape of any known schema.
+    #[error("stored profile is unreadable: {0}")]
+    Unreadable(String),
+    /// Written by a newer build.
+    #[error("stored profile has schema {0}, newer than this build's {PROFILE_SCHEMA}")]
+    TooNew(u32),
+}
+
+/// Schema 0 (the first prototype): likes only, as a bare list of ids.
+#[derive(Deserialize)]
+struct ProfileV0 {
+    likes: Vec<u32>,
+}
+
+impl Profile {
+    /// Reads a stored profile of any known schema, migrating it to the current one.
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ProfileError::Unreadable(e.to_string()))?;
+        let schema = value.get("schema").and_then(|s| s.as_u64()).unwrap_or(0) as u32;
+        let mut p = match schema {
+            0 => {
+                let v0: ProfileV0 = serde_json::from_value(value)
+                    .map_err(|e| ProfileError::Unreadable(e.to_string()))?;
+                Profile {
+                    likes: v0.likes,
+                    ..Profile::default()
+                }
+            }
+            PROFILE_SCHEMA => serde_json::from_value(value)
+                .map_err(|e| ProfileError::Unreadable(e.to_string()))?,
+            newer => return Err(ProfileError::TooNew(newer)),
+        };
+        p.schema = PROFILE_SCHEMA;
+        let mut seen = std::collections::HashSet::new();
+        p.likes.retain(|id| seen.insert(*id));
+        Ok(p)
+    }
+
+    /// The JSON form that is stored.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("profile serialises")
+    }
+
+    /// The current mood (the last one stated).
+    pub fn mood(&self) -> Option<Emotion> {
+        self.moods.last().map(|m| m.emotion)
+    }
+
+    /// Adds a like; returns false if it was already there.
+    pub fn like(&mut self, artist_id: u32) -> bool {
+        if self.likes.contains(&artist_id) {
+            false
+        } else {
+            self.likes.push(artist_id);
+            true
+        }
+    }
+
+    /// Removes a like; returns whether it was there.
+    pub fn unlike(&mut self, artist_id: u32) -> bool {
+        let before = self.likes.len();
+        self.likes.retain(|&x| x != artist_id);
+        before != self.likes.len()
+    }
+
+    /// Records a stated mood, keeping at most [`MAX_MOOD_HISTORY`] entries.
+    pub fn set_mood(&mut self, emotion: Emotion, at_ms: f64) {
+        self.moods.push(MoodEntry { at_ms, emotion });
+        if self.moods.len() > MAX_MOOD_HISTORY {
+            let extra = self.moods.len() - MAX_MOOD_HISTORY;
+            self.moods.drain(..extra);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut p = Profile::default();
+        assert!(p.like(7));
+        assert!(!p.like(7));
+        p.set_mood(Emotion::va(0.5, -0.25), 1000.0);
+        let back = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.mood(), Some(Emotion::va(0.5, -0.25)));
+    }
+
+    #[test]
+    fn migrates_schema_zero_and_dedups() {
+        let p = Profile::from_json(r#"{"likes":[3,4,3]}"#).unwrap();
+        assert_eq!(p.schema, PROFILE_SCHEMA);
+        assert_eq!(p.likes, vec![3, 4]);
+    }
+
+    #[test]
+    fn rejects_garbage_and_future_schemas() {
+        assert!(matches!(
+            Profile::from_json("nope"),
+            Err(ProfileError::Unreadable(_))
+        ));
+        assert!(matches!(
+            Profile::from_json(r#"{"schema":99}"#),
+            Err(ProfileError::TooNew(99))
+        ));
+        assert!(Profile::from_json(r#"{"schema":1,"likes":[],"moods":[{"at_ms":0,"emotion":{"valence":5,"arousal":0,"dominance":0}}],"mood_strength":0.3}"#).is_err());
+    }
+
+    #[test]
+    fn mood_history_is_bounded() {
+        let mut p = Profile::default();
+        for i in 0..(MAX_MOOD_HISTORY + 10) {
+            p.set_mood(Emotion::NEUTRAL, i as f64);
+        }
+        assert_eq!(p.moods.len(), MAX_MOOD_HISTORY);
+        assert_eq!(p.moods[0].at_ms, 10.0);
+    }
+}

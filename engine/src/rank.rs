@@ -1,0 +1,377 @@
+//! Hybrid ranking: collaborative filtering fused with emotional match, with a reason per item.
+
+use crate::catalog::{ArtistIdx, Catalog, TrackIdx};
+use crate::cf::{CfModel, FoldIn, UserVector};
+use crate::emotion::Emotion;
+use crate::error::AssetError;
+use serde::Serialize;
+
+/// How much the mood counts against taste, in [0, 1] (0 = taste only, 1 = mood only).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+pub struct MoodStrength(f32);
+
+impl MoodStrength {
+    /// The default balance.
+    pub const DEFAULT: MoodStrength = MoodStrength(0.35);
+    /// Clamps into [0, 1]; NaN becomes the default.
+    pub fn new(x: f32) -> MoodStrength {
+        if x.is_nan() {
+            MoodStrength::DEFAULT
+        } else {
+            MoodStrength(x.clamp(0.0, 1.0))
+        }
+    }
+    /// The value in [0, 1].
+    pub fn get(self) -> f32 {
+        self.0
+    }
+}
+
+impl Default for MoodStrength {
+    fn default() -> Self {
+        MoodStrength::DEFAULT
+    }
+}
+
+/// Standard deviations of taste score that a perfect emotional fit is worth at full mood strength.
+pub const EMOTION_SCALE: f32 = 4.0;
+/// Emotional fit assumed for an item whose emotion is unknown (about the catalog's average fit).
+pub const UNKNOWN_FIT: f32 = 0.25;
+
+/// One recommendation request.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Artists the user likes (folded into the CF user vector).
+    pub likes: &'a [ArtistIdx],
+    /// The user's current emotional state, if known.
+    pub mood: Option<Emotion>,
+    /// Balance between taste and mood.
+    pub mood_strength: MoodStrength,
+    /// Extra artists never to recommend.
+    pub exclude: &'a [ArtistIdx],
+    /// How many to return.
+    pub k: usize,
+}
+
+/// One ranked item with what drove it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// The recommended artist.
+    pub artist: ArtistIdx,
+    /// A track of that artist that best fits the mood, if the catalog has one.
+    pub track: Option<TrackIdx>,
+    /// Final hybrid score (higher is better).
+    pub score: f32,
+    /// Taste score, standardised over the catalog for this user.
+    pub taste: f32,
+    /// Emotional fit in [0, 1], if a mood was given.
+    pub fit: Option<f32>,
+    /// The liked artist that contributed most to the taste score.
+    pub because: Option<ArtistIdx>,
+    /// One line in plain words.
+    pub reason: String,
+}
+
+/// Catalog plus CF model, checked to agree with each other.
+#[derive(Debug, Clone)]
+pub struct Recommender {
+    catalog: Catalog,
+    cf: CfModel,
+    /// Cold-start taste: standardised log listener counts.
+    popularity: Vec<f32>,
+}
+
+impl Recommender {
+    /// Pairs a catalog with a CF model; fails if their item counts differ.
+    pub fn new(catalog: Catalog, cf: CfModel) -> Result<Recommender, AssetError> {
+        if catalog.artists().len() != cf.n_items() {
+            return Err(AssetError::Mismatch(format!(
+                "catalog.bin has {} artists but cf.bin has {} items",
+                catalog.artists().len(),
+                cf.n_items()
+            )));
+        }
+        let raw: Vec<f32> = catalog
+            .artists()
+            .iter()
+            .map(|a| (1.0 + a.listeners as f32).ln())
+            .collect();
+        let popularity = standardise(&raw);
+        Ok(Recommender {
+            catalog,
+            cf,
+            popularity,
+        })
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+    /// The CF model.
+    pub fn cf(&self) -> &CfModel {
+        &self.cf
+    }
+
+    /// The emotional centre of the liked artists (confidence-weighted), if any has an emotion.
+    pub fn taste_emotion(&self, likes: &[ArtistIdx]) -> Option<Emotion> {
+        Emotion::weighted_mean(likes.iter().filter_map(|&a| {
+            let e = self.catalog.artists().get(a.0 as usize)?.emotion?;
+            Some((e.emotion, e.confidence))
+        }))
+    }
+
+    /// Standardised taste scores for every item (popularity when there are no likes).
+    pub fn taste_scores(&self, likes: &[ArtistIdx]) -> Vec<f32> {
+        if likes.is_empty() {
+            return self.popularity.clone();
+        }
+        let user: UserVector = self.cf.fold_in(likes, FoldIn::LeastSquares);
+        standardise(&self.cf.scores(&user))
+    }
+
+    /// Hybrid scores for every item: `(1-β)·taste + β·EMOTION_SCALE·fit`.
+    pub fn hybrid_scores(
+        &self,
+        taste: &[f32],
+        mood: Option<Emotion>,
+        strength: MoodStrength,
+    ) -> Vec<f32> {
+        let beta = strength.get();
+        match mood {
+            None => taste.to_vec(),
+            Some(m) => taste
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    (1.0 - beta) * t + beta * EMOTION_SCALE * self.fit(ArtistIdx(i as u32), &m)
+                })
+                .collect(),
+        }
+    }
+
+    /// Emotional fit of an artist to a mood, shrunk toward [`UNKNOWN_FIT`] by the estimate's confidence.
+    pub fn fit(&self, a: ArtistIdx, mood: &Emotion) -> f32 {
+        match self.catalog.artist(a).emotion {
+            Some(e) => e.confidence * e.emotion.fit(mood) + (1.0 - e.confidence) * UNKNOWN_FIT,
+            None => UNKNOWN_FIT,
+        }
+    }
+
+    /// The full request: fold in, score, fuse, take the top k, explain.
+    pub fn recommend(&self, req: &Request<'_>) -> Vec<Recommendation> {
+        let taste = self.taste_scores(req.likes);
+        let scores = self.hybrid_scores(&taste, req.mood, req.mood_strength);
+        let mut excluded = vec![false; scores.len()];
+        for a in req.likes.iter().chain(req.exclude) {
+            if let Some(x) = excluded.get_mut(a.0 as usize) {
+                *x = true;
+            }
+        }
+        top_k(&scores, req.k, |i| excluded[i])
+            .into_iter()
+            .map(|i| self.explain(ArtistIdx(i as u32), scores[i], taste[i], req))
+            .collect()
+    }
+
+    fn explain(&self, a: ArtistIdx, score: f32, taste: f32, req: &Request<'_>) -> Recommendation {
+        let artist = self.catalog.artist(a);
+        let fit = req.mood.map(|m| self.fit(a, &m));
+        let because = self.cf.strongest_neighbour(a, req.likes);
+        let track = self.best_track(a, req.mood);
+        let emotion = track
+            .map(|t| self.catalog.track(t).emotion.emotion)
+            .or(artist.emotion.map(|e| e.emotion));
+        let mut parts = Vec::new();
+        if let Some(e) = emotion {
+            match (req.mood, fit) {
+                (Some(m), Some(f)) if f >= 0.5 && e.describe() == m.describe() => {
+                    parts.push(format!("{} like you now", e.describe()))
+                }
+                (Some(_), Some(f)) if f >= 0.5 => {
+                    parts.push(format!("{}, close to your mood", e.describe()))
+                }
+                _ => parts.push(e.describe()),
+            }
+        }
+        match because {
+            Some(b) => parts.push(format!(
+                "listeners of {} play it",
+                self.catalog.artist(b).name
+            )),
+            None if req.likes.is_empty() => {
+                parts.push(format!("popular: {} listeners", artist.listeners))
+            }
+            None => parts.push("a wider pick for your taste".into()),
+        }
+        Recommendation {
+            artist: a,
+            track,
+            score,
+            taste,
+            fit,
+            because,
+            reason: parts.join("; "),
+        }
+    }
+
+    /// The artist's track closest to the mood (or the most confident one without a mood).
+    pub fn best_track(&self, a: ArtistIdx, mood: Option<Emotion>) -> Option<TrackIdx> {
+        let tracks = self.catalog.tracks_of(a);
+        let key = |t: &TrackIdx| {
+            let e = self.catalog.track(*t).emotion;
+            match mood {
+                Some(m) => e.emotion.fit(&m),
+                None => e.confidence,
+            }
+        };
+        tracks
+            .iter()
+            .copied()
+            .max_by(|x, y| key(x).total_cmp(&key(y)))
+    }
+}
+
+/// Indices of the `k` largest scores, best first, skipping `skip(i)`; ties break by lower index.
+pub fn top_k(scores: &[f32], k: usize, skip: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).filter(|&i| !skip(i)).collect();
+    let cmp = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k, cmp);
+        idx.truncate(k);
+    }
+    idx.sort_by(cmp);
+    idx
+}
+
+/// (x - mean) / sd; all zeros when the spread is zero.
+pub fn standardise(xs: &[f32]) -> Vec<f32> {
+    if xs.is_empty() {
+        return Vec::new();
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = xs
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let sd = var.sqrt();
+    if sd < 1e-12 {
+        return vec![0.0; xs.len()];
+    }
+    xs.iter()
+        .map(|&x| ((f64::from(x) - mean) / sd) as f32)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::tests::small;
+    use crate::cf::FoldInParams;
+
+    fn rec() -> Recommender {
+        let c = small();
+        let n = c.artists().len();
+        let k = 2;
+        let q = vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9];
+        let y = q.clone();
+        let cf = CfModel::new(
+            k,
+            0.1,
+            vec![0.0; n],
+            q,
+            y,
+            FoldInParams {
+                lambda: 1.0,
+                like_confidence: 2.0,
+                negative_ratio: 4.0,
+            },
+        )
+        .unwrap();
+        Recommender::new(c, cf).unwrap()
+    }
+
+    #[test]
+    fn taste_follows_likes_and_excludes_them() {
+        let r = rec();
+        let out = r.recommend(&Request {
+            likes: &[ArtistIdx(0)],
+            mood: None,
+            mood_strength: MoodStrength::DEFAULT,
+            exclude: &[],
+            k: 3,
+        });
+        assert_eq!(out[0].artist, ArtistIdx(1), "{out:?}");
+        assert!(out.iter().all(|x| x.artist != ArtistIdx(0)));
+        assert!(
+            out[0].reason.contains("listeners of Radiohead"),
+            "{}",
+            out[0].reason
+        );
+    }
+
+    #[test]
+    fn mood_strength_moves_the_list_toward_the_mood() {
+        let r = rec();
+        let calm = Some(Emotion::va(0.5, -0.7));
+        let taste_only = r.recommend(&Request {
+            likes: &[ArtistIdx(0)],
+            mood: calm,
+            mood_strength: MoodStrength::new(0.0),
+            exclude: &[],
+            k: 1,
+        });
+        let mood_only = r.recommend(&Request {
+            likes: &[ArtistIdx(0)],
+            mood: calm,
+            mood_strength: MoodStrength::new(1.0),
+            exclude: &[],
+            k: 1,
+        });
+        assert_eq!(taste_only[0].artist, ArtistIdx(1));
+        assert_eq!(mood_only[0].artist, ArtistIdx(2));
+        assert!(
+            mood_only[0].reason.contains("like you now"),
+            "{}",
+            mood_only[0].reason
+        );
+    }
+
+    #[test]
+    fn cold_start_uses_popularity() {
+        let r = rec();
+        let out = r.recommend(&Request {
+            likes: &[],
+            mood: None,
+            mood_strength: MoodStrength::DEFAULT,
+            exclude: &[ArtistIdx(0)],
+            k: 2,
+        });
+        assert_eq!(out[0].artist, ArtistIdx(3));
+        assert!(out[0].reason.contains("popular"));
+    }
+
+    #[test]
+    fn mismatched_assets_are_rejected() {
+        let cf = crate::cf::tests::tiny();
+        assert!(matches!(
+            Recommender::new(small(), cf),
+            Err(AssetError::Mismatch(_))
+        ));
+    }
+
+    #[test]
+    fn top_k_is_stable_and_skips() {
+        let s = [0.1, 0.5, 0.5, 0.9, -1.0];
+        assert_eq!(top_k(&s, 3, |_| false), vec![3, 1, 2]);
+        assert_eq!(top_k(&s, 10, |i| i == 3), vec![1, 2, 0, 4]);
+    }
+
+    #[test]
+    fn mood_strength_clamps() {
+        assert_eq!(MoodStrength::new(2.0).get(), 1.0);
+        assert_eq!(MoodStrength::new(f32::NAN), MoodStrength::DEFAULT);
+    }
+}
