@@ -20,7 +20,8 @@ const MAGIC: &[u8; 4] = b"ATNS";
 /// Hyper-parameters the fold-in must share with training.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FoldInParams {
-    /// L2 regularisation of `p_u` and `b_u` (same as training's).
+    /// Per-sample L2 regularisation of `p_u` and `b_u`, as in SGD training. Over one epoch a user
+    /// contributes `|N(u)|·(1 + negative_ratio)` samples, so the fold-in uses that multiple.
     pub lambda: f32,
     /// Confidence of one like (training's confidence at a typical play count).
     pub like_confidence: f32,
@@ -180,7 +181,9 @@ impl CfModel {
         let d = k + 1;
         let w0 = f64::from(self.params.negative_ratio) * items.len() as f64 / self.n_items() as f64;
         let c = f64::from(self.params.like_confidence);
-        let lambda = f64::from(self.params.lambda);
+        let lambda = f64::from(self.params.lambda)
+            * items.len() as f64
+            * (1.0 + f64::from(self.params.negative_ratio));
         let zf: Vec<f64> = z.iter().map(|&x| f64::from(x)).collect();
         // A = w0·G + Σ_{i∈N} (c - w0) a_i a_iᵀ + λI
         let mut a_mat: Vec<f64> = self.gram.iter().map(|g| g * w0).collect();
@@ -407,9 +410,9 @@ pub(crate) mod tests {
             grad[k] += e;
         }
         for f in 0..k {
-            grad[f] -= 0.5 * f64::from(p[f]);
+            grad[f] -= 5.0 * f64::from(p[f]); // lambda 0.5 x 2 likes x (1 + 4)
         }
-        grad[k] -= 0.5 * f64::from(u.bias);
+        grad[k] -= 5.0 * f64::from(u.bias);
         assert!(grad.iter().all(|g| g.abs() < 1e-4), "{grad:?}");
     }
 

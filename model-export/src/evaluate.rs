@@ -1,0 +1,179 @@
+//! Held-out-user evaluation with the shipped assets, exactly as the browser folds a user in.
+
+use crate::metrics::TopK;
+use crate::rng::Rng;
+use attune_engine::cf::FoldIn;
+use attune_engine::rank::{standardise, top_k};
+use attune_engine::{ArtistIdx, MoodStrength, Recommender};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// Cut-off of every metric.
+pub const K: usize = 10;
+/// Share of each test user's artists folded in (the rest are held out).
+pub const FOLD_IN_SHARE: f64 = 0.8;
+
+/// A ranking strategy under test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Model {
+    /// Most listeners first (the strongest simple baseline in music).
+    Popularity,
+    /// SVD++ with only the implicit part `|N|^-1/2 Σ y_j` (no least-squares step).
+    SvdppImplicitOnly,
+    /// SVD++ with the least-squares fold-in: Attune's taste score alone.
+    Svdpp,
+    /// Attune's hybrid with the user's taste emotion as the mood, at a given mood strength.
+    Hybrid(f32),
+}
+
+impl Model {
+    /// Name in tables.
+    pub fn label(&self) -> String {
+        match self {
+            Model::Popularity => "Most popular (listeners)".into(),
+            Model::SvdppImplicitOnly => "SVD++ fold-in, implicit part only".into(),
+            Model::Svdpp => "SVD++ fold-in + least squares (CF only)".into(),
+            Model::Hybrid(b) => format!("Attune hybrid, mood strength {b:.2}"),
+        }
+    }
+}
+
+/// One test user: HetRec id and (artist id, plays) rows.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// HetRec user id.
+    pub user: u32,
+    /// The user's artists.
+    pub artists: Vec<(u32, u64)>,
+}
+
+/// Metrics of one model on one user set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    /// Which model.
+    pub model: String,
+    /// Top-10 metrics, means over users.
+    pub metrics: TopK,
+    /// Mean emotional fit of the top 10 to the user's taste emotion (0..1).
+    pub mean_fit: f64,
+    /// Share of the top 10 whose quadrant equals the taste emotion's quadrant.
+    pub quadrant_match: f64,
+}
+
+/// Evaluation of all models on one user set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetResult {
+    /// Name of the user set.
+    pub name: String,
+    /// Users evaluated (with at least 2 artists).
+    pub users: usize,
+    /// Users skipped (fewer than 2 artists).
+    pub skipped: usize,
+    /// Held-out artists in total, and how many of them are in the catalog (rankable).
+    pub held_out: usize,
+    /// See `held_out`.
+    pub held_out_in_catalog: usize,
+    /// One row per model.
+    pub models: Vec<ModelResult>,
+}
+
+/// Evaluates `models` on `users`; the 80/20 cut of each user is seeded by `seed` and the user id.
+pub fn evaluate(
+    rec: &Recommender,
+    name: &str,
+    users: &[TestUser],
+    models: &[Model],
+    seed: u64,
+) -> SetResult {
+    let catalog = rec.catalog();
+    let index_of: BTreeMap<u32, ArtistIdx> = catalog
+        .artists()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
+        .collect();
+    let mut acc: Vec<(TopK, f64, f64)> = vec![(TopK::default(), 0.0, 0.0); models.len()];
+    let (mut n, mut skipped, mut held_out, mut held_in) = (0, 0, 0, 0);
+    for u in users {
+        if u.artists.len() < 2 {
+            skipped += 1;
+            continue;
+        }
+        let mut artists: Vec<u32> = u.artists.iter().map(|a| a.0).collect();
+        artists.sort_unstable();
+        artists.dedup();
+        Rng::new(seed ^ u64::from(u.user)).shuffle(&mut artists);
+        let cut =
+            ((artists.len() as f64 * FOLD_IN_SHARE).round() as usize).clamp(1, artists.len() - 1);
+        let likes: Vec<ArtistIdx> = artists[..cut]
+            .iter()
+            .filter_map(|a| index_of.get(a).copied())
+            .collect();
+        let relevant: HashSet<u32> = artists[cut..].iter().copied().collect();
+        held_out += relevant.len();
+        held_in += relevant.iter().filter(|a| index_of.contains_key(a)).count();
+        n += 1;
+        let liked: HashSet<ArtistIdx> = likes.iter().copied().collect();
+        let mood = rec.taste_emotion(&likes);
+        let taste = rec.taste_scores(&likes);
+        for (m, slot) in models.iter().zip(acc.iter_mut()) {
+            let scores = match m {
+                Model::Popularity => rec.taste_scores(&[]),
+                Model::SvdppImplicitOnly => {
+                    let uv = rec.cf().fold_in(&likes, FoldIn::ImplicitOnly);
+                    standardise(&rec.cf().scores(&uv))
+                }
+                Model::Svdpp => taste.clone(),
+                Model::Hybrid(b) => rec.hybrid_scores(&taste, mood, MoodStrength::new(*b)),
+            };
+            let top = top_k(&scores, K, |i| liked.contains(&ArtistIdx(i as u32)));
+            let ranked: Vec<u32> = top.iter().map(|&i| catalog.artists()[i].id).collect();
+            slot.0.add(&ranked, &relevant, relevant.len(), K);
+            if let Some(mood) = mood {
+                let fits: Vec<f32> = top
+                    .iter()
+                    .map(|&i| rec.fit(ArtistIdx(i as u32), &mood))
+                    .collect();
+                slot.1 +=
+                    fits.iter().map(|&f| f64::from(f)).sum::<f64>() / fits.len().max(1) as f64;
+                let q = top
+                    .iter()
+                    .filter(|&&i| {
+                        catalog.artists()[i]
+                            .emotion
+                            .is_some_and(|e| e.emotion.quadrant() == mood.quadrant())
+                    })
+                    .count();
+                slot.2 += q as f64 / top.len().max(1) as f64;
+            }
+        }
+    }
+    SetResult {
+        name: name.to_string(),
+        users: n,
+        skipped,
+        held_out,
+        held_out_in_catalog: held_in,
+        models: models
+            .iter()
+            .zip(acc)
+            .map(|(m, (t, fit, quad))| ModelResult {
+                model: m.label(),
+                metrics: t.mean(),
+                mean_fit: fit / n.max(1) as f64,
+                quadrant_match: quad / n.max(1) as f64,
+            })
+            .collect(),
+    }
+}
+
+/// Groups play rows by user.
+pub fn group_users(plays: impl IntoIterator<Item = (u32, u32, u64)>) -> Vec<TestUser> {
+    let mut m: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();
+    for (user, artist, plays) in plays {
+        m.entry(user).or_default().push((artist, plays));
+    }
+    m.into_iter()
+        .map(|(user, artists)| TestUser { user, artists })
+        .collect()
+}

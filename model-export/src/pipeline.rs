@@ -1,0 +1,159 @@
+//! `build` and `tune`: from the real data to the shipped assets.
+
+use crate::corpus::{build_catalog, split_of, user_items, Corpus, Split};
+use crate::evaluate::{evaluate, group_users, Model, SetResult};
+use crate::svdpp::{train, SvdppConfig};
+use anyhow::{Context, Result};
+use attune_engine::assets::{CATALOG_FILE, CF_FILE};
+use attune_engine::manifest::{Manifest, FORMAT_VERSION};
+use attune_engine::Recommender;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Artists need this many training listeners to enter the catalog.
+pub const MIN_LISTENERS: u32 = 2;
+
+/// Everything `build` reports.
+#[derive(Debug, Serialize)]
+pub struct BuildReport {
+    /// Catalog and label facts.
+    pub catalog: crate::corpus::CatalogStats,
+    /// SVD++ hyper-parameters used.
+    pub svdpp: SvdppConfig,
+    /// Training users (train + validation splits).
+    pub training_users: usize,
+    /// Observed user-artist pairs trained on.
+    pub training_pairs: usize,
+    /// Byte sizes of the binary assets.
+    pub sizes: BTreeMap<String, u64>,
+}
+
+/// Reads the tuned SVD++ configuration, or the default when the file does not exist.
+pub fn load_config(path: &Path) -> Result<SvdppConfig> {
+    if !path.exists() {
+        return Ok(SvdppConfig::default());
+    }
+    let text = std::fs::read_to_string(path)?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Trains on every non-test user and writes `catalog.bin`, `cf.bin`, the build report and the manifest.
+pub fn build(data: &Path, out: &Path, cfg: &SvdppConfig) -> Result<BuildReport> {
+    let corpus = Corpus::load(data)?;
+    let keep = |u: u32| split_of(u) != Split::Test;
+    let cat = build_catalog(&corpus, keep, MIN_LISTENERS)?;
+    let users = user_items(&corpus, keep, &cat.index_of);
+    let n_items = cat.catalog.artists().len();
+    let cf = train(n_items, &users, cfg)?;
+    std::fs::create_dir_all(out.join("report"))?;
+    let catalog_bytes = cat.catalog.encode();
+    let cf_bytes = cf.encode();
+    std::fs::write(out.join(CATALOG_FILE), &catalog_bytes)?;
+    std::fs::write(out.join(CF_FILE), &cf_bytes)?;
+    let report = BuildReport {
+        catalog: cat.stats,
+        svdpp: *cfg,
+        training_users: users.len(),
+        training_pairs: users.iter().map(Vec::len).sum(),
+        sizes: [
+            (CATALOG_FILE.to_string(), catalog_bytes.len() as u64),
+            (CF_FILE.to_string(), cf_bytes.len() as u64),
+        ]
+        .into(),
+    };
+    std::fs::write(
+        out.join("report/build.json"),
+        serde_json::to_string_pretty(&report)? + "\n",
+    )?;
+    std::fs::write(
+        out.join("report/build.md"),
+        crate::report::build_markdown(&report),
+    )?;
+    write_manifest(out)?;
+    Ok(report)
+}
+
+/// One tried configuration and its validation score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    /// The configuration.
+    pub config: SvdppConfig,
+    /// Validation NDCG@10 of the CF-only fold-in.
+    pub ndcg: f64,
+    /// Validation recall@10.
+    pub recall: f64,
+}
+
+/// Grid search on the validation users (trained on the train split only); returns trials, best first.
+pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)> {
+    let corpus = Corpus::load(data)?;
+    let keep = |u: u32| split_of(u) == Split::Train;
+    let cat = build_catalog(&corpus, keep, MIN_LISTENERS)?;
+    let users = user_items(&corpus, keep, &cat.index_of);
+    let val = group_users(
+        corpus
+            .hetrec
+            .plays
+            .iter()
+            .filter(|p| split_of(p.user) == Split::Validation)
+            .map(|p| (p.user, p.artist, p.plays)),
+    );
+    let mut trials = Vec::new();
+    let mut best: Option<(f64, Recommender)> = None;
+    for (i, cfg) in grid.iter().enumerate() {
+        let cf = train(cat.catalog.artists().len(), &users, cfg)?.quantised();
+        let rec = Recommender::new(cat.catalog.clone(), cf)?;
+        let r = evaluate(&rec, "validation", &val, &[Model::Svdpp], 7);
+        let m = r.models[0].metrics;
+        eprintln!(
+            "[tune] {}/{} ndcg@10 {:.4} recall@10 {:.4} {:?}",
+            i + 1,
+            grid.len(),
+            m.ndcg,
+            m.recall,
+            cfg
+        );
+        trials.push(Trial {
+            config: *cfg,
+            ndcg: m.ndcg,
+            recall: m.recall,
+        });
+        if best.as_ref().is_none_or(|b| m.ndcg > b.0) {
+            best = Some((m.ndcg, rec));
+        }
+    }
+    trials.sort_by(|a, b| b.ndcg.total_cmp(&a.ndcg));
+    let rec = best.context("empty grid")?.1;
+    let betas = [0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0];
+    let mut models = vec![Model::Popularity, Model::SvdppImplicitOnly];
+    models.extend(betas.iter().map(|&b| Model::Hybrid(b)));
+    let sweep = evaluate(&rec, "validation (best config)", &val, &models, 7);
+    Ok((trials, sweep))
+}
+
+/// Rewrites `manifest.json` with the size and sha256 of every file under `out` (except itself).
+pub fn write_manifest(out: &Path) -> Result<()> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(out)?.to_string_lossy().replace('\\', "/");
+            if rel == "manifest.json" {
+                continue;
+            }
+            files.insert(rel, Manifest::entry_for(&std::fs::read(&path)?));
+        }
+    }
+    let m = Manifest {
+        format_version: FORMAT_VERSION,
+        files,
+    };
+    std::fs::write(out.join("manifest.json"), m.to_json())?;
+    Ok(())
+}
