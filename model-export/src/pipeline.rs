@@ -157,3 +157,79 @@ pub fn write_manifest(out: &Path) -> Result<()> {
     std::fs::write(out.join("manifest.json"), m.to_json())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Tests on a small slice of the real data in `../shared/data` (override with `ATTUNE_DATA`).
+    use super::*;
+    use crate::corpus::build_catalog;
+    use crate::rng::hash_id;
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    fn data_root() -> PathBuf {
+        std::env::var_os("ATTUNE_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+    }
+
+    fn corpus() -> &'static Corpus {
+        static C: OnceLock<Corpus> = OnceLock::new();
+        C.get_or_init(|| Corpus::load(&data_root()).expect("the real data must be in ../shared/data (or ATTUNE_DATA)"))
+    }
+
+    /// A quarter of the training users: the slice.
+    fn in_slice(u: u32) -> bool {
+        split_of(u) == Split::Train && hash_id(u, 0x51) % 4 == 0
+    }
+
+    #[test]
+    fn real_data_loads_with_expected_shape() {
+        let c = corpus();
+        assert!(c.hetrec.artists.len() > 17_000, "{}", c.hetrec.artists.len());
+        assert!(c.hetrec.plays.len() > 80_000);
+        assert!(c.deezer.len() > 18_000);
+        assert!(c.nrc.len() > 19_000 && c.warriner.len() > 13_000);
+        let shares = [Split::Train, Split::Validation, Split::Test].map(|s| {
+            let users: std::collections::HashSet<u32> = c.hetrec.plays.iter().map(|p| p.user).collect();
+            users.iter().filter(|&&u| split_of(u) == s).count()
+        });
+        assert!(shares[2] > 120 && shares[2] < 250, "test users {shares:?}");
+    }
+
+    #[test]
+    fn slice_catalog_has_emotion_and_tracks() {
+        let cat = build_catalog(corpus(), in_slice, 2).unwrap();
+        let s = &cat.stats;
+        assert!(s.artists > 500, "{s:?}");
+        assert!(s.nrc_coverage as f64 / s.artists as f64 > 0.8, "{s:?}");
+        assert!(s.tracks > 1000, "{s:?}");
+        // The two lexicons should broadly agree on valence.
+        assert!(s.nrc_vs_warriner[0].unwrap() > 0.5, "{s:?}");
+        let bytes = cat.catalog.encode();
+        assert_eq!(attune_engine::Catalog::decode(&bytes).unwrap().artists().len(), s.artists);
+    }
+
+    #[test]
+    fn svdpp_on_a_slice_beats_popularity_and_is_deterministic() {
+        let c = corpus();
+        let cat = build_catalog(c, in_slice, 2).unwrap();
+        let users = user_items(c, in_slice, &cat.index_of);
+        let cfg = SvdppConfig { k: 16, epochs: 15, ..SvdppConfig::default() };
+        let a = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
+        let b = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
+        assert_eq!(a.encode(), b.encode(), "same seed, same bytes");
+        let rec = Recommender::new(cat.catalog.clone(), a.quantised()).unwrap();
+        let val = group_users(
+            c.hetrec
+                .plays
+                .iter()
+                .filter(|p| split_of(p.user) == Split::Validation)
+                .map(|p| (p.user, p.artist, p.plays)),
+        );
+        let r = evaluate(&rec, "slice", &val, &[Model::Popularity, Model::Svdpp], 7);
+        let (pop, cf) = (r.models[0].metrics, r.models[1].metrics);
+        assert!(r.users > 100);
+        assert!(cf.ndcg > pop.ndcg * 1.2, "SVD++ {cf:?} vs popularity {pop:?}");
+    }
+}
