@@ -1,0 +1,344 @@
+//! Page helpers for Attune's DOM contract (`#app`, `#mood-plane`, `#search`, `#likes`,
+//! `#recommendations`, `#mood-strength`, `#asset-error`, `#retry`).
+
+use std::collections::HashSet;
+
+use anyhow::{ensure, Context, Result};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use serde_json::Value;
+
+use crate::Harness;
+
+/// Number of recommendations the app shows.
+pub const REC_COUNT: usize = 10;
+
+/// One item of `#recommendations`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rec {
+    /// `data-artist-id`.
+    pub id: String,
+    /// `.rec-name` text.
+    pub name: String,
+    /// `.rec-track` text.
+    pub track: String,
+    /// `.rec-reason` text.
+    pub reason: String,
+}
+
+/// JS returning the recommendation list as `[{id, name, track, reason}]`.
+const RECS_JS: &str = "[...document.querySelectorAll('#recommendations li.rec')].map(li => ({ \
+    id: li.dataset.artistId ?? '', \
+    name: li.querySelector('.rec-name')?.innerText.trim() ?? '', \
+    track: li.querySelector('.rec-track')?.innerText.trim() ?? '', \
+    reason: li.querySelector('.rec-reason')?.innerText.trim() ?? '' }))";
+
+/// JS returning `#likes` artist ids.
+const LIKES_JS: &str =
+    "[...document.querySelectorAll('#likes li')].map(li => li.dataset.artistId ?? '')";
+
+impl Harness {
+    /// Waits for `data-state="ready"`; fails at once if the app shows its error state.
+    pub async fn wait_ready(&mut self) -> Result<()> {
+        let v = self
+            .wait_js(
+                "#app[data-state=ready]",
+                "(() => { const s = document.querySelector('#app')?.dataset.state; \
+                  if (s === 'error') return {error: document.querySelector('#asset-error')?.innerText ?? ''}; \
+                  return s === 'ready'; })()",
+            )
+            .await?;
+        if let Some(err) = v.get("error") {
+            return self
+                .fail(&format!("app went to its error state: {err}"))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Waits for `data-state="error"` and returns the `#asset-error` text.
+    pub async fn wait_error(&mut self) -> Result<String> {
+        let v = self
+            .wait_js(
+                "#app[data-state=error] with an #asset-error message",
+                "document.querySelector('#app')?.dataset.state === 'error' \
+                 && document.querySelector('#asset-error')?.innerText.trim()",
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The mood plane's `(data-valence, data-arousal)`.
+    pub async fn mood(&self) -> Result<(f64, f64)> {
+        let v = self
+            .js("(() => { const p = document.querySelector('#mood-plane'); \
+                 return p && [p.getAttribute('data-valence'), p.getAttribute('data-arousal')]; })()")
+            .await?;
+        let num = |i: usize| -> Result<f64> {
+            let s = v[i]
+                .as_str()
+                .with_context(|| format!("#mood-plane attributes missing: {v}"))?;
+            s.trim()
+                .parse()
+                .with_context(|| format!("#mood-plane attribute {s:?} is not a number"))
+        };
+        Ok((num(0)?, num(1)?))
+    }
+
+    /// `#mood-label` text.
+    pub async fn mood_label(&self) -> Result<String> {
+        let v = self
+            .js("document.querySelector('#mood-label')?.innerText.trim() ?? null")
+            .await?;
+        v.as_str().map(str::to_string).context("no #mood-label")
+    }
+
+    /// Clicks the mood plane at `(fx, fy)`, fractions of its half size from the centre:
+    /// `fx` to the right, `fy` upwards (so `(0.6, -0.6)` is calm and positive).
+    pub async fn click_mood(&self, fx: f64, fy: f64) -> Result<()> {
+        let plane = self
+            .client()
+            .find(Locator::Css("#mood-plane"))
+            .await
+            .context("no #mood-plane")?;
+        let (_, _, w, h) = plane.rectangle().await?;
+        let (x, y) = ((fx * w / 2.0).round(), (-fy * h / 2.0).round());
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: plane,
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+            });
+        self.client()
+            .perform_actions(mouse)
+            .await
+            .context("clicking the mood plane")?;
+        self.client().release_actions().await?;
+        Ok(())
+    }
+
+    /// Presses and releases `key` on whatever has focus.
+    pub async fn press(&self, key: Key) -> Result<()> {
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key.into() })
+            .then(KeyAction::Up { value: key.into() });
+        self.client()
+            .perform_actions(keys)
+            .await
+            .context("pressing a key")?;
+        self.client().release_actions().await?;
+        Ok(())
+    }
+
+    /// Id of the focused element (`null` if it has none).
+    pub async fn focused_id(&self) -> Result<Value> {
+        self.js("document.activeElement?.id || null").await
+    }
+
+    /// Searches `name`, likes the first result whose text contains it, waits for it in
+    /// `#likes`, and returns its artist id.
+    pub async fn like_artist(&mut self, name: &str) -> Result<String> {
+        self.js(
+            "(() => { const s = document.querySelector('#search'); s.value = ''; \
+                 s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
+        )
+        .await?;
+        let search = self
+            .client()
+            .find(Locator::Css("#search"))
+            .await
+            .context("no #search")?;
+        search
+            .send_keys(name)
+            .await
+            .context("typing into #search")?;
+        let needle = serde_json::to_string(&name.to_lowercase())?;
+        let id = self
+            .wait_js(
+                &format!("a #search-results item containing {name:?}"),
+                &format!(
+                    "[...document.querySelectorAll('#search-results li[data-artist-id]')] \
+                     .find(li => li.innerText.toLowerCase().includes({needle}) \
+                     && li.querySelector('button.like'))?.dataset.artistId"
+                ),
+            )
+            .await?;
+        let id = id
+            .as_str()
+            .context("data-artist-id is not a string")?
+            .to_string();
+        let sel = format!(
+            "#search-results li[data-artist-id={}] button.like",
+            css_str(&id)
+        );
+        let button = self
+            .client()
+            .find(Locator::Css(&sel))
+            .await
+            .with_context(|| format!("no {sel}"))?;
+        button
+            .click()
+            .await
+            .with_context(|| format!("clicking like for {name}"))?;
+        self.wait_js(
+            &format!("{name} (id {id}) in #likes"),
+            &format!(
+                "!!document.querySelector('#likes li[data-artist-id=' + CSS.escape({}) + ']')",
+                serde_json::to_string(&id)?
+            ),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Artist ids in `#likes`, in order.
+    pub async fn likes(&self) -> Result<Vec<String>> {
+        Ok(strings(&self.js(LIKES_JS).await?))
+    }
+
+    /// The current recommendation list.
+    pub async fn recs(&self) -> Result<Vec<Rec>> {
+        let v = self.js(RECS_JS).await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| Rec {
+                id: field(r, "id"),
+                name: field(r, "name"),
+                track: field(r, "track"),
+                reason: field(r, "reason"),
+            })
+            .collect())
+    }
+
+    /// Waits until there are [`REC_COUNT`] recommendations, then checks them with [`check_recs`].
+    pub async fn wait_recs(&mut self) -> Result<Vec<Rec>> {
+        self.wait_js(
+            &format!("{REC_COUNT} recommendations"),
+            &format!("document.querySelectorAll('#recommendations li.rec').length === {REC_COUNT}"),
+        )
+        .await?;
+        let (recs, likes) = (self.recs().await?, self.likes().await?);
+        check_recs(&recs, &likes)?;
+        Ok(recs)
+    }
+
+    /// Waits until the recommendation ids differ from `before` (and are a valid list).
+    pub async fn wait_recs_change(&mut self, what: &str, before: &[Rec]) -> Result<Vec<Rec>> {
+        let ids = serde_json::to_string(&before.iter().map(|r| &r.id).collect::<Vec<_>>())?;
+        self.wait_js(
+            &format!("the recommendations to change after {what} (before: {ids})"),
+            &format!(
+                "(() => {{ const ids = [...document.querySelectorAll('#recommendations li.rec')] \
+                 .map(li => li.dataset.artistId); \
+                 return ids.length === {REC_COUNT} && JSON.stringify(ids) !== JSON.stringify({ids}); }})()"
+            ),
+        )
+        .await?;
+        self.wait_recs().await
+    }
+
+    /// `#mood-strength`'s value.
+    pub async fn strength(&self) -> Result<f64> {
+        let v = self
+            .js("document.querySelector('#mood-strength')?.value ?? null")
+            .await?;
+        v.as_str()
+            .context("no #mood-strength")?
+            .parse()
+            .context("#mood-strength value")
+    }
+
+    /// Sets `#mood-strength` and dispatches `input` and `change` as a user drag would.
+    pub async fn set_strength(&self, value: u32) -> Result<()> {
+        self.js(&format!(
+            "(() => {{ const r = document.querySelector('#mood-strength'); r.value = '{value}'; \
+             r.dispatchEvent(new Event('input', {{bubbles: true}})); \
+             r.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()"
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `#retry` is rendered and visible.
+    pub async fn retry_visible(&self) -> Result<bool> {
+        match self.client().find(Locator::Css("#retry")).await {
+            Ok(b) => Ok(b.is_displayed().await?),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Clicks `#retry`.
+    pub async fn click_retry(&self) -> Result<()> {
+        let b = self
+            .client()
+            .find(Locator::Css("#retry"))
+            .await
+            .context("no #retry button")?;
+        b.click().await.context("clicking #retry")
+    }
+}
+
+/// Checks a recommendation list: [`REC_COUNT`] distinct artists with names and reasons,
+/// none of them liked.
+pub fn check_recs(recs: &[Rec], likes: &[String]) -> Result<()> {
+    ensure!(
+        recs.len() == REC_COUNT,
+        "expected {REC_COUNT} recommendations, got {}: {recs:?}",
+        recs.len()
+    );
+    let ids: HashSet<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+    ensure!(
+        ids.len() == recs.len(),
+        "duplicate artists in recommendations: {recs:?}"
+    );
+    for r in recs {
+        ensure!(
+            !r.id.is_empty(),
+            "recommendation without data-artist-id: {r:?}"
+        );
+        ensure!(
+            !r.name.is_empty(),
+            "recommendation without .rec-name: {r:?}"
+        );
+        ensure!(
+            !r.reason.is_empty(),
+            "recommendation without .rec-reason: {r:?}"
+        );
+        ensure!(
+            !likes.contains(&r.id),
+            "a liked artist is recommended: {r:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Recommendation ids, in order.
+pub fn ids(recs: &[Rec]) -> Vec<&str> {
+    recs.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn field(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_string()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A CSS string literal for `s`.
+fn css_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}

@@ -1,0 +1,282 @@
+//! Headless Chromium driven through a private chromedriver.
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+
+use crate::cdp::BrowserCdp;
+
+/// Chromium binary (override with `ATTUNE_CHROMIUM`).
+pub fn chromium_binary() -> String {
+    std::env::var("ATTUNE_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into())
+}
+
+/// chromedriver binary (override with `ATTUNE_CHROMEDRIVER`).
+pub fn chromedriver_binary() -> String {
+    std::env::var("ATTUNE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
+
+/// A chromedriver process in its own process group, killed (with its browsers) on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn spawn(log: &Path) -> Result<Self> {
+        let port = free_port()?;
+        let log_file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let child = Command::new(chromedriver_binary())
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {}", chromedriver_binary()))?;
+        let mut driver = Self { child, port };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = driver.child.try_wait()? {
+                bail!("chromedriver exited with {status}; see {}", log.display());
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "chromedriver did not listen on port {port}; see {}",
+                    log.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Negative pid: the whole group (chromedriver and any Chromium it left behind).
+        let pgid = self.child.id() as i32;
+        // SAFETY: kill(2) with a process group id we created; no memory is touched.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// How to launch a browser.
+#[derive(Clone, Debug)]
+pub struct LaunchOptions {
+    /// Proxy of the page's browser context: every non-loopback request of the page goes there.
+    pub page_proxy: String,
+    /// `--proxy-server` of the whole browser: Chromium's own background traffic goes there.
+    pub browser_proxy: String,
+    /// Window size in CSS pixels.
+    pub window: (u32, u32),
+    /// Where chromedriver's log goes.
+    pub driver_log: PathBuf,
+}
+
+/// A WebDriver session on a fresh headless Chromium profile, switched to a tab in a
+/// separate browser context whose proxy is [`LaunchOptions::page_proxy`].
+///
+/// Chromium itself talks to Google services at startup (component updates, account
+/// checks) whatever the flags; those go through the global proxy. The separate context
+/// keeps the page's traffic apart, so anything on the page proxy came from the page.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a Chromium session with a fresh user-data dir.
+    pub async fn launch(opts: &LaunchOptions) -> Result<Self> {
+        let profile = tempfile::Builder::new()
+            .prefix("attune-e2e-profile-")
+            .tempdir()?;
+        let driver = Driver::spawn(&opts.driver_log)?;
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--no-default-browser-check".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-extensions".into(),
+            "--disable-default-apps".into(),
+            "--disable-domain-reliability".into(),
+            "--no-pings".into(),
+            // Chromium's own services, not the page's: autofill queries about the page's
+            // forms use the page's network context, the rest is background noise.
+            "--disable-features=AutofillServerCommunication,NetworkTimeServiceQuerying,\
+             OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,Translate"
+                .into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={},{}", opts.window.0, opts.window.1),
+            format!("--proxy-server={}", opts.browser_proxy),
+        ];
+        let caps = json!({
+            "goog:chromeOptions": { "binary": chromium_binary(), "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let caps: Capabilities = caps;
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .context("creating a WebDriver session (is Chromium installed?)")?;
+        let browser = Self {
+            client,
+            _driver: driver,
+            _profile: profile,
+        };
+        browser
+            .open_context_tab(&opts.page_proxy, opts.window)
+            .await?;
+        Ok(browser)
+    }
+
+    /// Creates a browser context with its own proxy (loopback still bypassed) and switches
+    /// the session to a new tab in it; the first tab is closed.
+    async fn open_context_tab(&self, proxy: &str, (width, height): (u32, u32)) -> Result<()> {
+        let caps = self
+            .client
+            .capabilities()
+            .context("no session capabilities")?;
+        let address = caps
+            .get("goog:chromeOptions")
+            .and_then(|o| o["debuggerAddress"].as_str())
+            .context("chromedriver did not report goog:chromeOptions.debuggerAddress")?;
+        let mut cdp = BrowserCdp::connect(address)?;
+        let ctx = cdp.call(
+            "Target.createBrowserContext",
+            json!({ "proxyServer": proxy, "disposeOnDetach": false }),
+        )?;
+        let ctx = ctx["browserContextId"]
+            .as_str()
+            .context("no browserContextId")?;
+        let params = json!({
+            "url": "about:blank", "browserContextId": ctx, "newWindow": true,
+            "width": width, "height": height,
+        });
+        let target = cdp.call("Target.createTarget", params)?;
+        let target = target["targetId"]
+            .as_str()
+            .context("no targetId")?
+            .to_string();
+        let tab = self
+            .client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|h| String::from(h.clone()) == target)
+            .with_context(|| format!("chromedriver does not list the new tab {target}"))?;
+        self.client.close_window().await?;
+        self.client.switch_to_window(tab).await?;
+        Ok(())
+    }
+
+    /// Ends the session (Chromium quits), then stops chromedriver.
+    pub async fn close(self) -> Result<()> {
+        let Self { client, .. } = self;
+        client
+            .close()
+            .await
+            .context("closing the WebDriver session")?;
+        Ok(())
+    }
+
+    /// Browser console messages since the last call (chromedriver's log endpoint).
+    pub async fn console_log(&self) -> Vec<String> {
+        let Ok(Value::Array(entries)) = self.client.issue_cmd(ConsoleLog).await else {
+            return vec![];
+        };
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["level"].as_str().unwrap_or("?"),
+                    e["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.into(),
+                params,
+            })
+            .await
+            .with_context(|| format!("CDP {cmd}"))
+    }
+}
+
+/// chromedriver's `POST /session/{id}/se/log` for the browser console.
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+/// chromedriver's `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}

@@ -1,0 +1,300 @@
+//! A small static file server for `dist/` that logs requests and injects faults.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// A fault injected into the response for one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Serve the file with bytes flipped in the middle (same length).
+    Corrupt,
+    /// Serve only the first half of the file (with a matching Content-Length).
+    Truncate,
+    /// Answer 404 Not Found.
+    NotFound,
+}
+
+/// One request the server received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// HTTP method, e.g. `GET`.
+    pub method: String,
+    /// Decoded path without query string, e.g. `/public/catalog.bin`.
+    pub path: String,
+    /// Status code answered.
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct State {
+    log: Mutex<Vec<Request>>,
+    faults: Mutex<HashMap<String, Fault>>,
+    stop: AtomicBool,
+}
+
+/// Serves a directory on `127.0.0.1:<free port>` until dropped.
+pub struct StaticServer {
+    root: PathBuf,
+    addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl StaticServer {
+    /// Binds a free loopback port and serves `root` on background threads.
+    pub fn start(root: &Path) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::default());
+        let root = root.canonicalize()?;
+        let (st, rt) = (state.clone(), root.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (st, rt) = (st.clone(), rt.clone());
+                thread::spawn(move || {
+                    let _ = serve_connection(conn, &rt, &st);
+                });
+            }
+        });
+        Ok(Self { root, addr, state })
+    }
+
+    /// The origin pages are served from, e.g. `http://127.0.0.1:41234`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The served directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Injects `fault` for every path whose file name is `file_name` (e.g. `catalog.bin`).
+    pub fn set_fault(&self, file_name: &str, fault: Fault) {
+        lock(&self.state.faults).insert(file_name.to_string(), fault);
+    }
+
+    /// Removes all injected faults.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        lock(&self.state.log).clone()
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.state.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the stop flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Handles HTTP/1.1 requests on one keep-alive connection.
+fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut out = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+            return Ok(());
+        };
+        let (method, target) = (method.to_string(), target.to_string());
+        let mut body_len = 0usize;
+        let mut close = false;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
+                break;
+            }
+            let lower = h.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                body_len = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("connection:") && lower.contains("close") {
+                close = true;
+            }
+        }
+        std::io::copy(
+            &mut (&mut reader).take(body_len as u64),
+            &mut std::io::sink(),
+        )?;
+
+        let path = decode_path(&target);
+        let fault = file_name(&path).and_then(|n| lock(&state.faults).get(n).copied());
+        let (status, ctype, body) = respond(&method, &path, root, fault);
+        lock(&state.log).push(Request {
+            method: method.clone(),
+            path,
+            status,
+        });
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
+             Cache-Control: no-store\r\nConnection: {}\r\n\r\n",
+            reason(status),
+            body.len(),
+            if close { "close" } else { "keep-alive" },
+        );
+        out.write_all(head.as_bytes())?;
+        if method != "HEAD" {
+            out.write_all(&body)?;
+        }
+        out.flush()?;
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+/// Builds `(status, content type, body)` for a request.
+fn respond(
+    method: &str,
+    path: &str,
+    root: &Path,
+    fault: Option<Fault>,
+) -> (u16, &'static str, Vec<u8>) {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    if method != "GET" && method != "HEAD" {
+        return (405, TEXT, b"method not allowed".to_vec());
+    }
+    let Some(file) = resolve(root, path) else {
+        return (404, TEXT, b"not found".to_vec());
+    };
+    if fault == Some(Fault::NotFound) {
+        return (404, TEXT, b"not found (injected)".to_vec());
+    }
+    let Ok(mut body) = std::fs::read(&file) else {
+        return (404, TEXT, b"not found".to_vec());
+    };
+    match fault {
+        Some(Fault::Corrupt) => corrupt(&mut body),
+        Some(Fault::Truncate) => body.truncate(body.len() / 2),
+        _ => {}
+    }
+    (200, mime_type(&file), body)
+}
+
+/// Flips up to 64 bytes in the middle of `data`, keeping its length.
+pub fn corrupt(data: &mut [u8]) {
+    let n = data.len().min(64);
+    let start = (data.len() - n) / 2;
+    for b in &mut data[start..start + n] {
+        *b ^= 0xA5;
+    }
+}
+
+/// Maps a request path to a file under `root`; `/` and directories map to `index.html`.
+pub fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
+    let rel = Path::new(path.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let mut file = root.join(rel);
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    file.is_file().then_some(file)
+}
+
+/// The request target's path, without query or fragment, percent-decoded.
+fn decode_path(target: &str) -> String {
+    let raw = target.split(['?', '#']).next().unwrap_or("/");
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn file_name(path: &str) -> Option<&str> {
+    path.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
+/// Content type by file extension.
+pub fn mime_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_keeps_length_and_changes_bytes() {
+        let orig = vec![7u8; 1000];
+        let mut data = orig.clone();
+        corrupt(&mut data);
+        assert_eq!(data.len(), orig.len());
+        assert_ne!(data, orig);
+        assert_eq!(data[..400], orig[..400]);
+    }
+
+    #[test]
+    fn paths_are_decoded_and_confined() {
+        assert_eq!(decode_path("/a%20b.js?v=1"), "/a b.js");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "x").unwrap();
+        assert!(resolve(dir.path(), "/").is_some());
+        assert!(resolve(dir.path(), "/../etc/passwd").is_none());
+        assert!(resolve(dir.path(), "/missing.js").is_none());
+    }
+
+    #[test]
+    fn wasm_mime() {
+        assert_eq!(mime_type(Path::new("x_bg.wasm")), "application/wasm");
+        assert_eq!(mime_type(Path::new("cf.bin")), "application/octet-stream");
+    }
+}
