@@ -6,6 +6,8 @@
 //! - [`cf`]: SVD++ item side and the on-device user fold-in.
 //! - [`rank`]: the hybrid of taste and mood, top-k, and one-line reasons.
 #![warn(missing_docs)]
+// Numeric kernels index several arrays with one loop variable; iterators would obscure them.
+#![allow(clippy::needless_range_loop)]
 
 pub mod assets;
 pub mod binfmt;

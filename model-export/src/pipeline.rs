@@ -175,23 +175,31 @@ mod tests {
 
     fn corpus() -> &'static Corpus {
         static C: OnceLock<Corpus> = OnceLock::new();
-        C.get_or_init(|| Corpus::load(&data_root()).expect("the real data must be in ../shared/data (or ATTUNE_DATA)"))
+        C.get_or_init(|| {
+            Corpus::load(&data_root())
+                .expect("the real data must be in ../shared/data (or ATTUNE_DATA)")
+        })
     }
 
     /// A quarter of the training users: the slice.
     fn in_slice(u: u32) -> bool {
-        split_of(u) == Split::Train && hash_id(u, 0x51) % 4 == 0
+        split_of(u) == Split::Train && hash_id(u, 0x51).is_multiple_of(4)
     }
 
     #[test]
     fn real_data_loads_with_expected_shape() {
         let c = corpus();
-        assert!(c.hetrec.artists.len() > 17_000, "{}", c.hetrec.artists.len());
+        assert!(
+            c.hetrec.artists.len() > 17_000,
+            "{}",
+            c.hetrec.artists.len()
+        );
         assert!(c.hetrec.plays.len() > 80_000);
         assert!(c.deezer.len() > 18_000);
         assert!(c.nrc.len() > 19_000 && c.warriner.len() > 13_000);
         let shares = [Split::Train, Split::Validation, Split::Test].map(|s| {
-            let users: std::collections::HashSet<u32> = c.hetrec.plays.iter().map(|p| p.user).collect();
+            let users: std::collections::HashSet<u32> =
+                c.hetrec.plays.iter().map(|p| p.user).collect();
             users.iter().filter(|&&u| split_of(u) == s).count()
         });
         assert!(shares[2] > 120 && shares[2] < 250, "test users {shares:?}");
@@ -207,7 +215,13 @@ mod tests {
         // The two lexicons should broadly agree on valence.
         assert!(s.nrc_vs_warriner[0].unwrap() > 0.5, "{s:?}");
         let bytes = cat.catalog.encode();
-        assert_eq!(attune_engine::Catalog::decode(&bytes).unwrap().artists().len(), s.artists);
+        assert_eq!(
+            attune_engine::Catalog::decode(&bytes)
+                .unwrap()
+                .artists()
+                .len(),
+            s.artists
+        );
     }
 
     #[test]
@@ -215,7 +229,11 @@ mod tests {
         let c = corpus();
         let cat = build_catalog(c, in_slice, 2).unwrap();
         let users = user_items(c, in_slice, &cat.index_of);
-        let cfg = SvdppConfig { k: 16, epochs: 15, ..SvdppConfig::default() };
+        let cfg = SvdppConfig {
+            k: 16,
+            epochs: 15,
+            ..SvdppConfig::default()
+        };
         let a = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
         let b = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
         assert_eq!(a.encode(), b.encode(), "same seed, same bytes");
@@ -230,6 +248,9 @@ mod tests {
         let r = evaluate(&rec, "slice", &val, &[Model::Popularity, Model::Svdpp], 7);
         let (pop, cf) = (r.models[0].metrics, r.models[1].metrics);
         assert!(r.users > 100);
-        assert!(cf.ndcg > pop.ndcg * 1.2, "SVD++ {cf:?} vs popularity {pop:?}");
+        assert!(
+            cf.ndcg > pop.ndcg * 1.2,
+            "SVD++ {cf:?} vs popularity {pop:?}"
+        );
     }
 }

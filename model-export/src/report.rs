@@ -110,7 +110,7 @@ pub fn set_markdown(r: &SetResult) -> String {
 
 /// The tuning log.
 pub fn tuning_markdown(trials: &[Trial], sweep: &SetResult) -> String {
-    let mut s = String::from("# SVD++ tuning (validation users, full ranking)\n\nRegenerate with `cargo run -p attune-model-export -- tune --data ../shared/data`. Trained on the train split only; scored on the validation split, folded in exactly as in the browser.\n\n| k | epochs | lr | reg | alpha | eps | neg ratio | NDCG@10 | R@10 |\n|---|---|---|---|---|---|---|---|---|\n");
+    let mut s = String::from("# SVD++ tuning (validation users, full ranking)\n\nRegenerate with `cargo run -p attune-model-export -- tune --data ../shared/data`. Trained on the train split only; scored on the validation split, folded in exactly as in the browser.\n\nSearch history: a first coarse grid (k 32/64, reg 0.003/0.01/0.03, alpha 0.5/1/2, negative ratio 2/4/8, 30 epochs, lr 0.01) showed that less regularisation, lower alpha and more sampled negatives help; the grid below refines around that corner. The best point sits at the grid's edge in negative ratio (16) and alpha (0.25): widening further is an open item.\n\n| k | epochs | lr | reg | alpha | eps | neg ratio | NDCG@10 | R@10 |\n|---|---|---|---|---|---|---|---|---|\n");
     for t in trials {
         let c = &t.config;
         let _ = writeln!(

@@ -1,0 +1,49 @@
+//! Native benchmark: one full recommendation request vs a plain dot-product scan over the same
+//! catalog (the lower bound of any CF ranking), in one criterion run. `cargo bench -p attune-engine`.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use attune_engine::assets::load_recommender;
+    use attune_engine::cf::FoldIn;
+    use attune_engine::{ArtistIdx, Emotion, Manifest, MoodStrength, Request};
+    use criterion::{criterion_group, Criterion};
+    use std::hint::black_box;
+
+    pub fn bench(c: &mut Criterion) {
+        let manifest = Manifest::parse(include_str!("../../public/manifest.json")).unwrap();
+        let catalog: &[u8] = include_bytes!("../../public/catalog.bin");
+        let cf: &[u8] = include_bytes!("../../public/cf.bin");
+        let rec = load_recommender(&manifest, |f| match f {
+            "catalog.bin" => Some(catalog),
+            "cf.bin" => Some(cf),
+            _ => None,
+        })
+        .unwrap();
+        let likes: Vec<ArtistIdx> = (0..10).map(|i| ArtistIdx(i * 13 + 3)).collect();
+        let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
+        let req = Request {
+            likes: &likes,
+            mood: Some(Emotion::va(0.5, -0.4)),
+            mood_strength: MoodStrength::DEFAULT,
+            exclude: &[],
+            k: 10,
+        };
+        let mut g = c.benchmark_group("recommend");
+        g.bench_function("full_request", |b| {
+            b.iter(|| black_box(rec.recommend(black_box(&req))))
+        });
+        g.bench_function("dot_scan_baseline", |b| {
+            b.iter(|| black_box(rec.cf().scores(black_box(&user))))
+        });
+        g.finish();
+    }
+
+    criterion_group!(benches, bench);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(native::benches);
+
+/// The benchmark is native only; wasm32 has its own in `tests/bench_wasm.rs`.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

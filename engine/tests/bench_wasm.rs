@@ -1,0 +1,73 @@
+//! Benchmark (run by `scripts/bench.sh`, not by the test suite): one full recommendation request
+//! against a plain dot-product scan over the same catalog, in wasm32 in headless Chromium, timed
+//! in the same run with `performance.now()`. Prints one `BENCH {json}` line.
+#![cfg(target_arch = "wasm32")]
+
+use attune_engine::assets::load_recommender;
+use attune_engine::cf::FoldIn;
+use attune_engine::{ArtistIdx, Emotion, Manifest, MoodStrength, Request};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now_ms() -> f64 {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).expect("performance");
+    let now: js_sys::Function = js_sys::Reflect::get(&perf, &"now".into())
+        .expect("now")
+        .unchecked_into();
+    now.call0(&perf).expect("call").as_f64().expect("number")
+}
+
+#[wasm_bindgen_test]
+fn bench_recommend_vs_dot_scan() {
+    let manifest = Manifest::parse(include_str!("../../public/manifest.json")).unwrap();
+    let catalog: &[u8] = include_bytes!("../../public/catalog.bin");
+    let cf: &[u8] = include_bytes!("../../public/cf.bin");
+    let rec = load_recommender(&manifest, |f| match f {
+        "catalog.bin" => Some(catalog),
+        "cf.bin" => Some(cf),
+        _ => None,
+    })
+    .unwrap();
+    let likes: Vec<ArtistIdx> = (0..10).map(|i| ArtistIdx(i * 13 + 3)).collect();
+    let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
+    let req = Request {
+        likes: &likes,
+        mood: Some(Emotion::va(0.5, -0.4)),
+        mood_strength: MoodStrength::DEFAULT,
+        exclude: &[],
+        k: 10,
+    };
+    let (rounds, reps) = (15, 20);
+    let (mut full, mut scan) = (Vec::new(), Vec::new());
+    let mut sink = 0.0f32;
+    for _ in 0..rounds {
+        let t0 = now_ms();
+        for _ in 0..reps {
+            sink += rec.recommend(&req)[0].score;
+        }
+        let t1 = now_ms();
+        for _ in 0..reps {
+            sink += rec.cf().scores(&user)[0];
+        }
+        let t2 = now_ms();
+        full.push((t1 - t0) / reps as f64);
+        scan.push((t2 - t1) / reps as f64);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (f, s) = (median(&mut full), median(&mut scan));
+    console_log!(
+        "BENCH {{\"target\":\"wasm32 (headless Chromium)\",\"items\":{},\"k\":{},\"likes\":{},\"full_request_ms\":{:.4},\"dot_scan_ms\":{:.4},\"ratio\":{:.2},\"sink\":{}}}",
+        rec.catalog().artists().len(),
+        rec.cf().k(),
+        likes.len(),
+        f,
+        s,
+        f / s,
+        sink.is_finite()
+    );
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): one recommendation request vs a plain dot-product scan, natively
+# (criterion) and in wasm32 in headless Chromium, each pair timed in one run. Writes
+# public/report/bench.json and refreshes the manifest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+out=$(cargo test -p attune-engine --target wasm32-unknown-unknown --test bench_wasm -- --nocapture 2>&1 | tee /dev/stderr | grep -o 'BENCH {.*}' | sed 's/^BENCH //')
+cargo bench -p attune-engine --bench recommend -- --noplot 2>&1 | tee /tmp/attune-native-bench.txt
+native=$(python3 - <<'PY'
+import json, re
+t = open('/tmp/attune-native-bench.txt').read()
+def est(name):
+    m = re.search(name + r'\s+time:\s+\[\S+ \S+ (\S+) (\S+)', t)
+    v, unit = float(m.group(1)), m.group(2)
+    return v * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1.0, 's': 1e3}[unit]
+f, s = est('recommend/full_request'), est('recommend/dot_scan_baseline')
+print(json.dumps({"target": "native (criterion, median estimate)", "full_request_ms": round(f, 4), "dot_scan_ms": round(s, 4), "ratio": round(f / s, 2)}))
+PY
+)
+printf '{"wasm": %s,\n "native": %s}\n' "$out" "$native" > public/report/bench.json
+cat public/report/bench.json
+cargo run -q -p attune-model-export -- manifest --out public
