@@ -1,0 +1,112 @@
+//! The root component: loads the assets, then lays out the controls and the recommendations.
+
+use crate::assets::{self, CacheMode};
+use crate::components::likes::Likes;
+use crate::components::mood_plane::MoodPlane;
+use crate::components::notices::Notices;
+use crate::components::recommendations::Recommendations;
+use crate::components::search::Search;
+use crate::components::strength::StrengthSlider;
+use crate::state::AppState;
+use attune_engine::Recommender;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+
+/// Where asset loading stands (mirrored in `#app[data-state]`).
+#[derive(Debug, Clone)]
+enum Load {
+    Loading,
+    Ready(Arc<Recommender>),
+    Failed(String),
+}
+
+impl Load {
+    fn name(&self) -> &'static str {
+        match self {
+            Load::Loading => "loading",
+            Load::Ready(_) => "ready",
+            Load::Failed(_) => "error",
+        }
+    }
+}
+
+/// `<main id="app">`: header, storage notices, then the loading, error or ready view.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(AppState::load());
+    let load = RwSignal::new(Load::Loading);
+    // Only the latest load may report (Retry can start one while another is in flight).
+    let generation = StoredValue::new(0u32);
+    let start = move |mode: CacheMode| {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        load.set(Load::Loading);
+        spawn_local(async move {
+            let result = assets::load(mode).await;
+            if generation.get_value() == mine {
+                load.set(match result {
+                    Ok(r) => Load::Ready(Arc::new(r)),
+                    Err(e) => Load::Failed(e),
+                });
+            }
+        });
+    };
+    start(CacheMode::Revalidate);
+
+    let body = move || {
+        match load.get() {
+        Load::Loading => view! {
+            <div class="status-panel" role="status">
+                <div class="spinner" aria-hidden="true"></div>
+                <p>"Loading the music catalog\u{2026}"</p>
+            </div>
+        }
+        .into_any(),
+        Load::Failed(message) => view! {
+            <div class="status-panel error" role="alert">
+                <h2>"The music catalog could not be loaded"</h2>
+                <p id="asset-error">{message}</p>
+                <p class="hint">
+                    "Check your connection and try again: every file is downloaded afresh and checked again."
+                </p>
+                <button id="retry" type="button" on:click=move |_| start(CacheMode::Bypass)>
+                    "Retry"
+                </button>
+            </div>
+        }
+        .into_any(),
+        Load::Ready(rec) => view! {
+            <div class="layout">
+                <div class="controls">
+                    <MoodPlane />
+                    <StrengthSlider />
+                    <Search rec=rec.clone() />
+                    <Likes rec=rec.clone() />
+                </div>
+                <div class="results">
+                    <Recommendations rec=rec />
+                </div>
+            </div>
+        }
+        .into_any(),
+    }
+    };
+
+    view! {
+        <main id="app" data-state=move || load.with(Load::name)>
+            <header class="top">
+                <h1>
+                    <span class="logo" aria-hidden="true"></span>
+                    "Attune"
+                </h1>
+                <p class="tagline">"Music for how you feel, from what you love."</p>
+            </header>
+            <Notices />
+            {body}
+            <footer class="privacy">
+                "Private by design: Attune runs entirely in your browser. Your likes and moods stay on this device and nothing is sent anywhere."
+            </footer>
+        </main>
+    }
+}

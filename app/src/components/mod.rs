@@ -1,0 +1,8 @@
+//! The app's UI parts, one per concern.
+
+pub mod likes;
+pub mod mood_plane;
+pub mod notices;
+pub mod recommendations;
+pub mod search;
+pub mod strength;

@@ -1,0 +1,205 @@
+//! The valence-arousal plane: click, drag or use the arrow keys to place the current mood.
+
+use crate::state::AppState;
+use attune_engine::Emotion;
+use leptos::prelude::*;
+use leptos::svg::Svg;
+
+/// Side of the SVG's coordinate system; the plane's [-1, 1]² maps onto [0, SIZE]².
+const SIZE: f64 = 200.0;
+/// How far one arrow-key press moves the point.
+const KEY_STEP: f32 = 0.1;
+/// How many earlier moods are drawn as a fading trail.
+const TRAIL: usize = 6;
+
+/// Rounds to the two decimals the plane shows and stores.
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+fn to_svg(e: &Emotion) -> (f64, f64) {
+    let x = (f64::from(e.valence.get()) + 1.0) / 2.0 * SIZE;
+    let y = (1.0 - f64::from(e.arousal.get())) / 2.0 * SIZE;
+    (x, y)
+}
+
+/// The mood under the pointer, from the plane's on-screen rectangle.
+fn mood_at(plane: NodeRef<Svg>, ev: &web_sys::MouseEvent) -> Option<Emotion> {
+    let rect = plane.get_untracked()?.get_bounding_client_rect();
+    if rect.width() <= 0.0 || rect.height() <= 0.0 {
+        return None;
+    }
+    let fx = (ev.client_x() - rect.left()) / rect.width();
+    let fy = (ev.client_y() - rect.top()) / rect.height();
+    Some(Emotion::va(
+        round2((fx * 2.0 - 1.0) as f32),
+        round2((1.0 - fy * 2.0) as f32),
+    ))
+}
+
+/// Where an arrow key moves `from`, or `None` for other keys.
+fn stepped(from: Emotion, key: &str) -> Option<Emotion> {
+    let (dv, da) = match key {
+        "ArrowLeft" => (-KEY_STEP, 0.0),
+        "ArrowRight" => (KEY_STEP, 0.0),
+        "ArrowUp" => (0.0, KEY_STEP),
+        "ArrowDown" => (0.0, -KEY_STEP),
+        "Home" => return Some(Emotion::NEUTRAL),
+        _ => return None,
+    };
+    Some(Emotion::va(
+        round2(from.valence.get() + dv),
+        round2(from.arousal.get() + da),
+    ))
+}
+
+/// `#mood-plane` with its `#mood-label`.
+#[component]
+pub fn MoodPlane() -> impl IntoView {
+    let state = AppState::get();
+    let plane = NodeRef::<Svg>::new();
+    let dragging = StoredValue::new(false);
+    let current = move || state.mood.get().unwrap_or(Emotion::NEUTRAL);
+    let valence = move || format!("{:.2}", current().valence.get());
+    let arousal = move || format!("{:.2}", current().arousal.get());
+    let value_text = move || {
+        let e = current();
+        format!(
+            "valence {:.2}, arousal {:.2}, {}",
+            e.valence.get(),
+            e.arousal.get(),
+            e.describe()
+        )
+    };
+    let dot = move || to_svg(&current());
+    let trail = move || {
+        state.profile.with(|p| {
+            let n = p.moods.len();
+            let earlier = &p.moods[n.saturating_sub(TRAIL + 1)..n.saturating_sub(1)];
+            let len = earlier.len();
+            earlier
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let (x, y) = to_svg(&m.emotion);
+                    let opacity = 0.15 + 0.45 * (i + 1) as f64 / len as f64;
+                    view! { <circle class="trail" cx=x cy=y r="3.5" opacity=opacity /> }
+                })
+                .collect_view()
+        })
+    };
+
+    let on_down = move |ev: web_sys::PointerEvent| {
+        if ev.button() != 0 {
+            return;
+        }
+        ev.prevent_default();
+        if let Some(svg) = plane.get_untracked() {
+            let _ = svg.set_pointer_capture(ev.pointer_id());
+            let _ = svg.focus();
+        }
+        dragging.set_value(true);
+        if let Some(m) = mood_at(plane, &ev) {
+            state.preview_mood(m);
+        }
+    };
+    let on_move = move |ev: web_sys::PointerEvent| {
+        if dragging.get_value() {
+            if let Some(m) = mood_at(plane, &ev) {
+                state.preview_mood(m);
+            }
+        }
+    };
+    let on_up = move |ev: web_sys::PointerEvent| {
+        if !dragging.get_value() {
+            return;
+        }
+        dragging.set_value(false);
+        if let Some(m) = mood_at(plane, &ev).or_else(|| state.mood.get_untracked()) {
+            state.record_mood(m);
+        }
+    };
+    let on_cancel = move |_: web_sys::PointerEvent| {
+        if dragging.get_value() {
+            dragging.set_value(false);
+            if let Some(m) = state.mood.get_untracked() {
+                state.record_mood(m);
+            }
+        }
+    };
+    // A click without pointer events (e.g. synthetic); after a real press it repeats pointerup's
+    // point, which record_mood ignores.
+    let on_click = move |ev: web_sys::MouseEvent| {
+        if let Some(m) = mood_at(plane, &ev) {
+            state.record_mood(m);
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let from = state.mood.get_untracked().unwrap_or(Emotion::NEUTRAL);
+        if let Some(m) = stepped(from, &ev.key()) {
+            ev.prevent_default();
+            state.record_mood(m);
+        }
+    };
+
+    view! {
+        <section class="card mood" aria-labelledby="mood-heading">
+            <h2 id="mood-heading">"How do you feel right now?"</h2>
+            <div class="plane-wrap">
+                <span class="axis-label top" aria-hidden="true">"energetic"</span>
+                <span class="axis-label bottom" aria-hidden="true">"calm"</span>
+                <span class="axis-label left" aria-hidden="true">"unpleasant"</span>
+                <span class="axis-label right" aria-hidden="true">"pleasant"</span>
+                <svg
+                    id="mood-plane"
+                    node_ref=plane
+                    viewBox="0 0 200 200"
+                    preserveAspectRatio="none"
+                    tabindex="0"
+                    role="slider"
+                    aria-label="Your mood: valence from unpleasant (left) to pleasant (right), arousal from calm (bottom) to energetic (top)"
+                    aria-describedby="mood-help"
+                    aria-valuemin="-1"
+                    aria-valuemax="1"
+                    aria-valuenow=valence
+                    aria-valuetext=value_text
+                    data-valence=valence
+                    data-arousal=arousal
+                    on:pointerdown=on_down
+                    on:pointermove=on_move
+                    on:pointerup=on_up
+                    on:pointercancel=on_cancel
+                    on:click=on_click
+                    on:keydown=on_key
+                >
+                    <rect class="q q1" x="100" y="0" width="100" height="100" />
+                    <rect class="q q2" x="0" y="0" width="100" height="100" />
+                    <rect class="q q3" x="0" y="100" width="100" height="100" />
+                    <rect class="q q4" x="100" y="100" width="100" height="100" />
+                    <line class="axis" x1="100" y1="0" x2="100" y2="200" />
+                    <line class="axis" x1="0" y1="100" x2="200" y2="100" />
+                    <text class="q-name" x="190" y="16" text-anchor="end">"excited"</text>
+                    <text class="q-name" x="10" y="16">"tense"</text>
+                    <text class="q-name" x="10" y="192">"sad"</text>
+                    <text class="q-name" x="190" y="192" text-anchor="end">"relaxed"</text>
+                    {trail}
+                    <circle
+                        class="dot"
+                        class:unset=move || state.mood.with(Option::is_none)
+                        cx=move || dot().0
+                        cy=move || dot().1
+                        r="7"
+                    />
+                </svg>
+            </div>
+            <p class="mood-readout">
+                "You feel "
+                <strong id="mood-label">{move || current().describe()}</strong>
+                {move || state.mood.with(Option::is_none).then_some(" (not set yet)")}
+            </p>
+            <p id="mood-help" class="hint">
+                "Click or drag on the plane, or focus it and use the arrow keys."
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,86 @@
+//! Reactive state shared by the components: the profile (persisted on every change), the live mood
+//! (which moves during a drag before it is recorded), and what went wrong with storage.
+
+use crate::storage;
+use attune_engine::{Emotion, MoodStrength, Profile};
+use leptos::prelude::*;
+
+/// Copyable handles to the app's state, provided as context.
+#[derive(Debug, Clone, Copy)]
+pub struct AppState {
+    /// The stored profile: likes, mood history, mood strength.
+    pub profile: RwSignal<Profile>,
+    /// The mood shown and used for ranking; ahead of the profile while the user drags.
+    pub mood: RwSignal<Option<Emotion>>,
+    /// Why the last save failed, until a save succeeds.
+    pub save_error: RwSignal<Option<String>>,
+    /// A start-up message about the stored profile, until dismissed.
+    pub notice: RwSignal<Option<String>>,
+    may_save: StoredValue<bool>,
+}
+
+impl AppState {
+    /// Loads the profile from storage.
+    pub fn load() -> AppState {
+        let loaded = storage::load_profile();
+        AppState {
+            mood: RwSignal::new(loaded.profile.mood()),
+            profile: RwSignal::new(loaded.profile),
+            save_error: RwSignal::new(None),
+            notice: RwSignal::new(loaded.notice),
+            may_save: StoredValue::new(loaded.may_save),
+        }
+    }
+
+    /// The state provided by [`crate::app::App`].
+    pub fn get() -> AppState {
+        expect_context::<AppState>()
+    }
+
+    /// Applies `change` to the profile and saves it if `change` reports a change.
+    fn change(&self, change: impl FnOnce(&mut Profile) -> bool) {
+        let mut changed = false;
+        self.profile.update(|p| changed = change(p));
+        if !changed || !self.may_save.get_value() {
+            return;
+        }
+        let result = self.profile.with_untracked(storage::save_profile);
+        self.save_error.set(result.err());
+    }
+
+    /// Likes an artist by stable id.
+    pub fn like(&self, artist_id: u32) {
+        self.change(|p| p.like(artist_id));
+    }
+
+    /// Removes a like.
+    pub fn unlike(&self, artist_id: u32) {
+        self.change(|p| p.unlike(artist_id));
+    }
+
+    /// Sets the taste-versus-mood balance.
+    pub fn set_strength(&self, strength: MoodStrength) {
+        self.change(|p| {
+            let changed = p.mood_strength != strength;
+            p.mood_strength = strength;
+            changed
+        });
+    }
+
+    /// Moves the live mood without recording it (during a drag).
+    pub fn preview_mood(&self, mood: Emotion) {
+        self.mood.set(Some(mood));
+    }
+
+    /// Moves the live mood and records it in the history, unless it is already the current one.
+    pub fn record_mood(&self, mood: Emotion) {
+        self.mood.set(Some(mood));
+        self.change(|p| {
+            if p.mood() == Some(mood) {
+                return false;
+            }
+            p.set_mood(mood, js_sys::Date::now());
+            true
+        });
+    }
+}
