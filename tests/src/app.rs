@@ -146,11 +146,7 @@ impl Harness {
     /// Searches `name`, likes the first result whose text contains it, waits for it in
     /// `#likes`, and returns its artist id.
     pub async fn like_artist(&mut self, name: &str) -> Result<String> {
-        self.js(
-            "(() => { const s = document.querySelector('#search'); s.value = ''; \
-                 s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
-        )
-        .await?;
+        self.clear_search().await?;
         let search = self
             .client()
             .find(Locator::Css("#search"))
@@ -197,6 +193,16 @@ impl Harness {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Empties `#search` (and so its results) as a user deleting the text would.
+    pub async fn clear_search(&self) -> Result<()> {
+        self.js(
+            "(() => { const s = document.querySelector('#search'); s.value = ''; \
+             s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
+        )
+        .await?;
+        Ok(())
     }
 
     /// Artist ids in `#likes`, in order.

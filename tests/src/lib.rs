@@ -155,18 +155,35 @@ impl Harness {
         Ok(path)
     }
 
-    /// Writes `docs/<file>` from the current viewport when `ATTUNE_UPDATE_SCREENSHOTS=1`.
-    pub async fn docs_screenshot(&self, file: &str) -> Result<()> {
+    /// When `ATTUNE_UPDATE_SCREENSHOTS=1`, writes `docs/<file>`: the whole page from the top,
+    /// at the current width (`viewport`), then restores the viewport.
+    pub async fn docs_screenshot(
+        &self,
+        file: &str,
+        viewport: (u32, u32),
+        mobile: bool,
+    ) -> Result<()> {
         if !update_docs_screenshots() {
             return Ok(());
         }
-        let dir = workspace_root().join("docs");
-        std::fs::create_dir_all(&dir)?;
+        self.js("(scrollTo(0, 0), true)").await?;
+        if !mobile {
+            let height = self.js("document.documentElement.scrollHeight").await?;
+            let height = height
+                .as_u64()
+                .unwrap_or(0)
+                .clamp(u64::from(viewport.1), 2400);
+            self.emulate_viewport((viewport.0, height as u32), mobile)
+                .await?;
+        }
         let png = self
             .client()
             .screenshot()
             .await
             .context("taking a screenshot")?;
+        self.emulate_viewport(viewport, mobile).await?;
+        let dir = workspace_root().join("docs");
+        std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(file), png)?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use anyhow::{ensure, Result};
 use attune_e2e::app::ids;
-use attune_e2e::{Harness, PHONE};
+use attune_e2e::{Harness, DESKTOP, PHONE};
 use fantoccini::key::Key;
 
 const ARTISTS: [&str; 3] = ["Radiohead", "Coldplay", "Daft Punk"];
@@ -60,7 +60,8 @@ async fn mood_likes_recommendations_survive_reload() -> Result<()> {
 
     let calm = h.wait_recs().await?;
     h.screenshot("calm-positive-with-likes").await?;
-    h.docs_screenshot("screenshot.png").await?;
+    h.clear_search().await?;
+    h.docs_screenshot("screenshot.png", DESKTOP, false).await?;
 
     // Opposite corner, top left: energetic and dark.
     h.click_mood(-0.6, 0.6).await?;
@@ -130,7 +131,8 @@ async fn mood_likes_recommendations_survive_reload() -> Result<()> {
         size == Some(PHONE),
         "phone screenshot is {size:?}, expected {PHONE:?}"
     );
-    h.docs_screenshot("screenshot-phone.png").await?;
+    h.docs_screenshot("screenshot-phone.png", PHONE, true)
+        .await?;
 
     h.finish().await
 }
