@@ -36,6 +36,11 @@ async fn error_then_retry(
 
     h.server.clear_faults();
     h.click_retry().await?;
+    h.wait_js(
+        "Retry to leave the error state",
+        "document.querySelector('#app')?.dataset.state !== 'error'",
+    )
+    .await?;
     h.wait_ready().await?;
     h.wait_recs().await?;
     h.screenshot("recovered").await?;
