@@ -70,9 +70,9 @@ enum Cmd {
         /// Where the best configuration goes.
         #[arg(long, default_value = "model-export/config/svdpp.json")]
         config: PathBuf,
-        /// Where the tuning log goes.
-        #[arg(long, default_value = "public/report/tuning.md")]
-        log: PathBuf,
+        /// The site's asset folder: the log goes to `<out>/report/tuning.md` and the manifest is refreshed.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
         /// A smaller grid (for a quick check).
         #[arg(long)]
         quick: bool,
@@ -107,7 +107,7 @@ fn main() -> Result<()> {
         Cmd::Tune {
             data,
             config,
-            log,
+            out,
             quick,
         } => {
             let (trials, sweep) = pipeline::tune(&data, &grid(quick))?;
@@ -116,10 +116,9 @@ fn main() -> Result<()> {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&config, serde_json::to_string_pretty(&best.config)? + "\n")?;
-            if let Some(dir) = log.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&log, report::tuning_markdown(&trials, &sweep))?;
+            std::fs::create_dir_all(out.join("report"))?;
+            std::fs::write(out.join("report/tuning.md"), report::tuning_markdown(&trials, &sweep))?;
+            pipeline::write_manifest(&out)?;
             println!("best: ndcg@10 {:.4} with {:?}", best.ndcg, best.config);
             Ok(())
         }
