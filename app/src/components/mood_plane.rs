@@ -64,8 +64,13 @@ pub fn MoodPlane() -> impl IntoView {
     let arousal = move || format!("{:.2}", current().arousal.get());
     let value_text = move || {
         let e = current();
+        let unset = if state.mood.with(Option::is_none) {
+            " (not set yet)"
+        } else {
+            ""
+        };
         format!(
-            "valence {:.2}, arousal {:.2}, {}",
+            "valence {:.2}, arousal {:.2}, {}{unset}",
             e.valence.get(),
             e.arousal.get(),
             e.describe()
@@ -198,7 +203,7 @@ pub fn MoodPlane() -> impl IntoView {
                 {move || state.mood.with(Option::is_none).then_some(" (not set yet)")}
             </p>
             <p id="mood-help" class="hint">
-                "Click or drag on the plane, or focus it and use the arrow keys."
+                "Click or drag on the plane, or focus it and use the arrow keys (Home re-centres)."
             </p>
         </section>
     }

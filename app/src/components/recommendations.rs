@@ -62,7 +62,7 @@ pub fn Recommendations(rec: Arc<Recommender>) -> impl IntoView {
         let mood = state
             .mood
             .get()
-            .map(|m| format!("a {} mood", m.describe()))
+            .map(|m| format!("your {} mood", m.describe()))
             .unwrap_or_else(|| "any mood (place yours on the plane)".to_string());
         let taste = if cold() {
             "popular picks"
@@ -83,7 +83,7 @@ pub fn Recommendations(rec: Arc<Recommender>) -> impl IntoView {
                     "No likes yet, so these are popular picks. Search for artists or tracks you enjoy to make it yours."
                 </p>
             </Show>
-            <ol id="recommendations" aria-live="polite">
+            <ol id="recommendations">
                 {move || {
                     items
                         .get()
@@ -92,8 +92,8 @@ pub fn Recommendations(rec: Arc<Recommender>) -> impl IntoView {
                             let fit = it.fit.map(|f| {
                                 view! {
                                     <span class="rec-fit" title="How well it fits your mood">
-                                        <span class="sr-only">"Mood match "</span>
-                                        {format!("{f}%")}
+                                        <span class="fit-n">{format!("{f}%")}</span>
+                                        <span class="fit-l">" mood fit"</span>
                                     </span>
                                 }
                             });
