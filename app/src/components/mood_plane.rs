@@ -11,6 +11,8 @@ const SIZE: f64 = 200.0;
 const KEY_STEP: f32 = 0.1;
 /// How many earlier moods are drawn as a fading trail.
 const TRAIL: usize = 6;
+/// A click this soon after a pointerup belongs to the same press (already recorded), in ms.
+const CLICK_AFTER_PRESS_MS: f64 = 600.0;
 
 /// Rounds to the two decimals the plane shows and stores.
 fn round2(x: f32) -> f32 {
@@ -59,6 +61,7 @@ pub fn MoodPlane() -> impl IntoView {
     let state = AppState::get();
     let plane = NodeRef::<Svg>::new();
     let dragging = StoredValue::new(false);
+    let released_at = StoredValue::new(f64::NEG_INFINITY);
     let current = move || state.mood.get().unwrap_or(Emotion::NEUTRAL);
     let valence = move || format!("{:.2}", current().valence.get());
     let arousal = move || format!("{:.2}", current().arousal.get());
@@ -120,6 +123,7 @@ pub fn MoodPlane() -> impl IntoView {
             return;
         }
         dragging.set_value(false);
+        released_at.set_value(js_sys::Date::now());
         if let Some(m) = mood_at(plane, &ev).or_else(|| state.mood.get_untracked()) {
             state.record_mood(m);
         }
@@ -132,9 +136,12 @@ pub fn MoodPlane() -> impl IntoView {
             }
         }
     };
-    // A click without pointer events (e.g. synthetic); after a real press it repeats pointerup's
-    // point, which record_mood ignores.
+    // A click without pointer events (e.g. synthetic). After a real press the click repeats
+    // pointerup's point, in whole pixels: ignore it rather than record a second, rounded mood.
     let on_click = move |ev: web_sys::MouseEvent| {
+        if js_sys::Date::now() - released_at.get_value() < CLICK_AFTER_PRESS_MS {
+            return;
+        }
         if let Some(m) = mood_at(plane, &ev) {
             state.record_mood(m);
         }
