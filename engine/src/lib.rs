@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod cf;
 pub mod emotion;
 pub mod error;
+pub mod fusion;
 pub mod manifest;
 pub mod profile;
 pub mod rank;
