@@ -117,7 +117,10 @@ fn main() -> Result<()> {
             }
             std::fs::write(&config, serde_json::to_string_pretty(&best.config)? + "\n")?;
             std::fs::create_dir_all(out.join("report"))?;
-            std::fs::write(out.join("report/tuning.md"), report::tuning_markdown(&trials, &sweep))?;
+            std::fs::write(
+                out.join("report/tuning.md"),
+                report::tuning_markdown(&trials, &sweep),
+            )?;
             pipeline::write_manifest(&out)?;
             println!("best: ndcg@10 {:.4} with {:?}", best.ndcg, best.config);
             Ok(())
