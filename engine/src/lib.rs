@@ -16,6 +16,7 @@ pub mod cf;
 pub mod emotion;
 pub mod error;
 pub mod fusion;
+pub mod heart;
 pub mod manifest;
 pub mod profile;
 pub mod rank;

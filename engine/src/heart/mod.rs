@@ -1,0 +1,22 @@
+//! Heart rate from a Bluetooth strap: the wire format, the signal chain and a demo replay.
+//!
+//! - [`measurement`]: parse and encode the GATT Heart Rate Measurement characteristic (0x2A37).
+//! - [`signal`]: artifact rejection, RMSSD, the per-user resting baseline, staleness, and an arousal
+//!   estimate whose weight comes from the SiTunes check ([`HEART_AROUSAL_WEIGHT`]).
+//! - [`replay`]: a recorded RR series replayed as 0x2A37 packets (the app's "simulated strap").
+//!
+//! Time always comes in as `at_ms: f64` (milliseconds on any monotonic clock); nothing here reads a
+//! clock.
+
+pub mod measurement;
+pub mod replay;
+pub mod signal;
+
+pub use measurement::{
+    parse_measurement, HeartRateMeasurement, HeartRateValue, PacketError, RrInterval, SensorContact,
+};
+pub use replay::{parse_rr_text, Replay, ReplayPacket, RrSeriesError};
+pub use signal::{
+    weight_for_correlation, ArousalEstimate, HeartBaseline, HeartSignal, SignalStats,
+    HEART_AROUSAL_R, HEART_AROUSAL_WEIGHT,
+};
