@@ -2,6 +2,7 @@
 //! stored profile from an older build migrates instead of being lost.
 
 use crate::emotion::Emotion;
+use crate::heart::HeartBaseline;
 use crate::rank::MoodStrength;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,9 @@ pub struct Profile {
     /// Taste-versus-mood balance.
     #[serde(with = "strength")]
     pub mood_strength: MoodStrength,
+    /// Resting heart rate and RMSSD learned from the user's strap (absent until one is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heart_baseline: Option<HeartBaseline>,
 }
 
 mod strength {
@@ -51,6 +55,7 @@ impl Default for Profile {
             likes: Vec::new(),
             moods: Vec::new(),
             mood_strength: MoodStrength::DEFAULT,
+            heart_baseline: None,
         }
     }
 }
@@ -167,6 +172,27 @@ mod tests {
             Err(ProfileError::TooNew(99))
         ));
         assert!(Profile::from_json(r#"{"schema":1,"likes":[],"moods":[{"at_ms":0,"emotion":{"valence":5,"arousal":0,"dominance":0}}],"mood_strength":0.3}"#).is_err());
+    }
+
+    #[test]
+    fn heart_baseline_is_optional_and_round_trips() {
+        // Profiles stored before the field existed read as "nothing learned", and a profile
+        // without a baseline is stored exactly as before.
+        let old = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35}"#;
+        let p = Profile::from_json(old).unwrap();
+        assert_eq!(p.heart_baseline, None);
+        assert_eq!(p.to_json(), old);
+        let b = HeartBaseline::from_json(
+            r#"{"schema":1,"bpm":62.5,"bpm_learned_ms":120000,"rmssd_ms":41.0,"rmssd_learned_ms":90000}"#,
+        )
+        .unwrap();
+        let with = Profile {
+            heart_baseline: Some(b),
+            ..p
+        };
+        let back = Profile::from_json(&with.to_json()).unwrap();
+        assert_eq!(back, with);
+        assert_eq!(back.heart_baseline.unwrap().resting_bpm(), Some(62.5));
     }
 
     #[test]
