@@ -3,10 +3,12 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use attune_engine::emotion::Emotion;
+use attune_engine::fusion::fuse;
 use attune_engine::heart::{
     parse_measurement, parse_rr_text, HeartBaseline, HeartRateMeasurement, HeartRateValue,
     HeartSignal, Replay, RrInterval, SensorContact,
 };
+use attune_engine::MoodStrength;
 use proptest::prelude::*;
 
 fn value() -> impl Strategy<Value = HeartRateValue> {
@@ -134,8 +136,8 @@ proptest! {
                     if let Some(r) = e.rmssd_ms {
                         prop_assert!(r.is_finite() && r >= 0.0, "{e:?}");
                     }
-                    let moved = e.apply_to(Emotion::va(0.3, -0.4));
-                    prop_assert!(moved.arousal.get().is_finite());
+                    let fused = fuse(Some(Emotion::va(0.3, -0.4)), MoodStrength::DEFAULT, Some(e.live()));
+                    prop_assert!(fused.emotion.unwrap().arousal.get().is_finite());
                 }
             }
             prop_assert!(s.estimate(f64::NAN).is_none());

@@ -6,6 +6,7 @@
 
 mod corpus;
 mod evaluate;
+mod heart_eval;
 mod ingest;
 mod labels;
 mod metrics;
@@ -77,11 +78,36 @@ enum Cmd {
         #[arg(long)]
         quick: bool,
     },
+    /// Heart rate: check the arousal mapping against SiTunes (sets the engine's heart weight).
+    HeartRate {
+        #[command(subcommand)]
+        cmd: HeartCmd,
+    },
     /// Rewrite manifest.json for the files in a folder.
     Manifest {
         /// The folder (the site's public/).
         #[arg(long, default_value = "public")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum HeartCmd {
+    /// Correlate wristband heart rate with self-reported arousal (SiTunes Stage 2); writes
+    /// `<out>/report/heart.md` and the JSON, and refreshes the manifest.
+    Evaluate {
+        /// The shared data root (holds situnes/).
+        #[arg(long)]
+        data: PathBuf,
+        /// Where the JSON results go (default `<out>/report/heart.json`).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// The demo RR series to replay through the engine for the report.
+        #[arg(long, default_value = "public/demo/rr-sample.txt")]
+        demo: PathBuf,
     },
 }
 
@@ -125,6 +151,15 @@ fn main() -> Result<()> {
             println!("best: ndcg@10 {:.4} with {:?}", best.ndcg, best.config);
             Ok(())
         }
+        Cmd::HeartRate {
+            cmd:
+                HeartCmd::Evaluate {
+                    data,
+                    json,
+                    out,
+                    demo,
+                },
+        } => heart_cmd(&data, json.as_deref(), &out, &demo),
         Cmd::Manifest { out } => pipeline::write_manifest(&out),
     }
 }
@@ -225,5 +260,29 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     std::fs::create_dir_all(assets.join("report"))?;
     std::fs::write(assets.join("report/evaluation.md"), md)?;
     pipeline::write_manifest(assets)?;
+    Ok(())
+}
+
+fn heart_cmd(data: &Path, json: Option<&Path>, out: &Path, demo: &Path) -> Result<()> {
+    let report = heart_eval::evaluate(data, Some(demo))?;
+    let json = json.map_or_else(|| out.join("report/heart.json"), Path::to_path_buf);
+    if let Some(dir) = json.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")?;
+    std::fs::create_dir_all(out.join("report"))?;
+    std::fs::write(out.join("report/heart.md"), heart_eval::markdown(&report))?;
+    pipeline::write_manifest(out)?;
+    for c in std::iter::once(&report.primary).chain(&report.secondary) {
+        println!(
+            "r {:+.3} [{:+.3}, {:+.3}] rho {:+.3} n {:>3}  {}",
+            c.r, c.ci_bootstrap_users[0], c.ci_bootstrap_users[1], c.spearman, c.n, c.what
+        );
+    }
+    let w = &report.weight;
+    println!(
+        "weight = clamp(r, 0, 1) = {:.3} (engine: r {:+.3}, weight {:.3}); HR span {} bpm (engine {})",
+        w.weight, w.engine_r, w.engine_weight, report.hr_scale.span_bpm, w.engine_hr_span_bpm
+    );
     Ok(())
 }

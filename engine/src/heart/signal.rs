@@ -34,14 +34,16 @@
 //! sympathetic activation; the 0.75/0.25 split favours heart rate because HRV over one minute is noisy
 //! and SiTunes has no RR data to check it against.
 //!
-//! **The weight.** [`ArousalEstimate::confidence`] = [`HEART_AROUSAL_WEIGHT`] x signal quality.
+//! **The weight.** [`ArousalEstimate::confidence`] = [`HEART_AROUSAL_WEIGHT`] x signal quality; the
+//! app hands [`ArousalEstimate::live`] to [`crate::fusion::fuse`], which blends by that confidence.
 //! The weight is `clamp(r, 0, 1)` for the within-user correlation `r` between heart rate and
 //! self-reported arousal measured on SiTunes ([`HEART_AROUSAL_R`]): on standardised scales `r` is the
 //! least-squares slope, so it is how far a one-unit heart signal should move arousal, and a
 //! correlation at or below zero gives the heart no say. `model-export heart-rate evaluate` measures
 //! it and a test there fails when these constants drift from the data.
 
-use crate::emotion::{Axis, Emotion};
+use crate::emotion::Axis;
+use crate::fusion::LiveArousal;
 use crate::heart::measurement::{HeartRateMeasurement, SensorContact};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -298,13 +300,12 @@ pub struct ArousalEstimate {
 }
 
 impl ArousalEstimate {
-    /// The stated mood with its arousal pulled toward the heart's by `confidence`
-    /// (valence and dominance unchanged). With confidence 0 this is `mood` itself.
-    pub fn apply_to(&self, mood: Emotion) -> Emotion {
-        let c = self.confidence;
-        Emotion {
-            arousal: Axis::clamped((1.0 - c) * mood.arousal.get() + c * self.arousal.get()),
-            ..mood
+    /// The estimate as the live signal [`crate::fusion::fuse`] blends into the stated mood
+    /// (arousal and `confidence`; with confidence 0 the mood is left as it is).
+    pub fn live(&self) -> LiveArousal {
+        LiveArousal {
+            arousal: self.arousal.get(),
+            confidence: self.confidence,
         }
     }
 }
@@ -510,9 +511,14 @@ impl HeartSignal {
         (n > 0).then(|| (sum / n as f64) as f32)
     }
 
-    /// RMSSD over the [`RMSSD_WINDOW_MS`] before the last accepted beat, with enough pairs.
+    /// RMSSD over the [`RMSSD_WINDOW_MS`] before the last accepted beat, with enough pairs;
+    /// `None` once the beats are [`STALE_MS`] older than the last reading (the strap stopped
+    /// sending RR intervals).
     pub fn rmssd(&self) -> Option<f32> {
         let last = self.last_beat_at?;
+        if self.last_reading_at.is_some_and(|r| r - last >= STALE_MS) {
+            return None;
+        }
         let (sum, n) = self
             .diffs
             .iter()
@@ -593,6 +599,7 @@ fn trim<T>(q: &mut VecDeque<(f64, T)>, from: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emotion::Emotion;
     use crate::heart::measurement::{HeartRateValue, RrInterval};
 
     fn packet(bpm: u8, rrs_ms: &[f64]) -> HeartRateMeasurement {
@@ -759,6 +766,22 @@ mod tests {
     }
 
     #[test]
+    fn rmssd_goes_when_the_rr_intervals_stop() {
+        let mut s = HeartSignal::default();
+        let t = feed(&mut s, 0.0, 60, 60, 20.0);
+        assert!(s.rmssd().is_some());
+        let mut t = t;
+        for _ in 0..14 {
+            t += 1000.0;
+            s.push(t, &packet(60, &[]));
+        }
+        assert!(s.rmssd().is_some(), "14 s without RR: still current");
+        s.push(t + 1000.0, &packet(60, &[]));
+        assert!(s.rmssd().is_none());
+        assert!(s.estimate(t + 1000.0).unwrap().rmssd_ms.is_none());
+    }
+
+    #[test]
     fn lost_packets_break_rr_adjacency() {
         let mut s = HeartSignal::default();
         s.push(1000.0, &packet(60, &[1000.0]));
@@ -810,26 +833,20 @@ mod tests {
     }
 
     #[test]
-    fn apply_to_moves_arousal_by_confidence_only() {
-        let est = ArousalEstimate {
-            arousal: Axis::clamped(1.0),
-            confidence: 0.25,
-            quality: 1.0,
-            freshness: 1.0,
-            bpm: 90.0,
-            rmssd_ms: None,
-            resting_bpm: 60.0,
-            baseline_progress: 1.0,
-        };
+    fn live_carries_arousal_and_confidence_into_fusion() {
+        let mut s = HeartSignal::default();
+        let t = feed(&mut s, 0.0, 130, 60, 20.0);
+        let t = feed(&mut s, t, 1, 72, 20.0);
+        let t = feed(&mut s, t, 30, 80, 20.0);
+        let e = s.estimate(t).unwrap();
+        let live = e.live();
+        assert_eq!(live.arousal, e.arousal.get());
+        assert_eq!(live.confidence, e.confidence);
         let mood = Emotion::new(0.5, -0.2, 0.1);
-        let out = est.apply_to(mood);
-        assert_eq!(out.valence, mood.valence);
-        assert_eq!(out.dominance, mood.dominance);
-        assert!((out.arousal.get() - (0.75 * -0.2 + 0.25)).abs() < 1e-6);
-        let none = ArousalEstimate {
-            confidence: 0.0,
-            ..est
-        };
-        assert_eq!(none.apply_to(mood), mood);
+        let fused = crate::fusion::fuse(Some(mood), crate::MoodStrength::DEFAULT, Some(live));
+        let want = (1.0 - e.confidence) * -0.2 + e.confidence * e.arousal.get();
+        let got = fused.emotion.unwrap();
+        assert!((got.arousal.get() - want).abs() < 1e-6, "{fused:?}");
+        assert_eq!(got.valence, mood.valence);
     }
 }
