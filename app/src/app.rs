@@ -7,6 +7,7 @@ use crate::components::notices::Notices;
 use crate::components::recommendations::Recommendations;
 use crate::components::search::Search;
 use crate::components::strength::StrengthSlider;
+use crate::ranking::Ranked;
 use crate::state::AppState;
 use attune_engine::Recommender;
 use leptos::prelude::*;
@@ -76,20 +77,23 @@ pub fn App() -> impl IntoView {
             </div>
         }
         .into_any(),
-        Load::Ready(rec) => view! {
-            <div class="layout">
-                <div class="controls">
-                    <MoodPlane />
-                    <StrengthSlider />
-                    <Search rec=rec.clone() />
-                    <Likes rec=rec.clone() />
+        Load::Ready(rec) => {
+            let ranked = Ranked::new(rec.clone());
+            view! {
+                <div class="layout">
+                    <div class="controls">
+                        <MoodPlane />
+                        <StrengthSlider />
+                        <Search rec=rec.clone() />
+                        <Likes rec=rec />
+                    </div>
+                    <div class="results">
+                        <Recommendations ranked=ranked />
+                    </div>
                 </div>
-                <div class="results">
-                    <Recommendations rec=rec />
-                </div>
-            </div>
+            }
+            .into_any()
         }
-        .into_any(),
     }
     };
 

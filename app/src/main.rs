@@ -3,11 +3,13 @@
 //! - [`assets`]: download the manifest and binaries; the engine verifies and decodes them.
 //! - [`storage`]: the profile in `localStorage`.
 //! - [`state`]: reactive state shared by the components.
+//! - [`ranking`]: the top ten for the stated mood and for the mood fused with the heart.
 //! - [`components`]: mood plane, mood strength, search, likes, recommendations, notices.
 
 mod app;
 mod assets;
 mod components;
+mod ranking;
 mod state;
 mod storage;
 

@@ -1,7 +1,9 @@
 //! Reactive state shared by the components: the profile (persisted on every change), the live mood
-//! (which moves during a drag before it is recorded), and what went wrong with storage.
+//! (which moves during a drag before it is recorded), the live arousal from a heart-rate strap, and
+//! what went wrong with storage.
 
 use crate::storage;
+use attune_engine::fusion::LiveArousal;
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
 
@@ -12,6 +14,8 @@ pub struct AppState {
     pub profile: RwSignal<Profile>,
     /// The mood shown and used for ranking; ahead of the profile while the user drags.
     pub mood: RwSignal<Option<Emotion>>,
+    /// Arousal from a heart-rate strap with its confidence, while one delivers fresh readings.
+    pub live: RwSignal<Option<LiveArousal>>,
     /// Why the last save failed, until a save succeeds.
     pub save_error: RwSignal<Option<String>>,
     /// A start-up message about the stored profile, until dismissed.
@@ -25,6 +29,7 @@ impl AppState {
         let loaded = storage::load_profile();
         AppState {
             mood: RwSignal::new(loaded.profile.mood()),
+            live: RwSignal::new(None),
             profile: RwSignal::new(loaded.profile),
             save_error: RwSignal::new(None),
             notice: RwSignal::new(loaded.notice),

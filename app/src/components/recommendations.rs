@@ -1,77 +1,34 @@
-//! `#recommendations`: the top ten for the current likes, mood and mood strength.
+//! `#recommendations`: the top ten for the current likes, mood, mood strength and live arousal.
 
+use crate::ranking::Ranked;
 use crate::state::AppState;
-use attune_engine::{ArtistIdx, Recommender, Request};
 use leptos::prelude::*;
-use std::sync::Arc;
 
-/// How many recommendations are shown.
-pub const TOP_K: usize = 10;
-
-/// One ranked item, ready to display.
-#[derive(Debug, Clone, PartialEq)]
-struct Item {
-    artist_id: u32,
-    name: String,
-    track: String,
-    reason: String,
-    /// Emotional fit as a whole percentage, when a mood is set.
-    fit: Option<u32>,
-}
-
-fn rank(rec: &Recommender, state: &AppState) -> Vec<Item> {
-    let catalog = rec.catalog();
-    let (likes, strength): (Vec<ArtistIdx>, _) = state.profile.with(|p| {
-        (
-            p.likes
-                .iter()
-                .filter_map(|&id| catalog.artist_by_id(id))
-                .collect(),
-            p.mood_strength,
-        )
-    });
-    let request = Request {
-        likes: &likes,
-        mood: state.mood.get(),
-        mood_strength: strength,
-        exclude: &[],
-        k: TOP_K,
-    };
-    rec.recommend(&request)
-        .into_iter()
-        .map(|r| Item {
-            artist_id: catalog.artist(r.artist).id,
-            name: catalog.artist(r.artist).name.clone(),
-            track: r
-                .track
-                .map(|t| catalog.track(t).title.clone())
-                .unwrap_or_default(),
-            reason: r.reason,
-            fit: r.fit.map(|f| (f * 100.0).round() as u32),
-        })
-        .collect()
-}
-
-/// The ranked list, recomputed whenever likes, mood or strength change.
+/// The ranked list, recomputed whenever likes, mood, strength or the live arousal change. Picks
+/// that the heart signal brought in are marked.
 #[component]
-pub fn Recommendations(rec: Arc<Recommender>) -> impl IntoView {
+pub fn Recommendations(ranked: Ranked) -> impl IntoView {
     let state = AppState::get();
-    let items = Memo::new(move |_| rank(&rec, &state));
+    let items = ranked.fused;
+    let from_heart = move |id: u32| {
+        ranked.current.with(|c| c.arousal_shift != 0.0)
+            && ranked.stated.with(|s| !s.iter().any(|i| i.artist_id == id))
+    };
     let cold = move || state.profile.with(|p| p.likes.is_empty());
     let summary = move || {
-        let mood = state
-            .mood
-            .get()
-            .map(|m| format!("your {} mood", m.describe()))
-            .unwrap_or_else(|| "any mood (place yours on the plane)".to_string());
+        let current = ranked.current.get();
+        let heart = current.arousal_shift != 0.0;
+        let mood = match (state.mood.get(), current.emotion, heart) {
+            (Some(m), _, false) => format!("your {} mood", m.describe()),
+            (_, Some(e), true) => format!("your {} state (mood plus heart rate)", e.describe()),
+            _ => "any mood (place yours on the plane)".to_string(),
+        };
         let taste = if cold() {
             "popular picks"
         } else {
             "your taste"
         };
-        let pct = state
-            .profile
-            .with(|p| (p.mood_strength.get() * 100.0).round() as u32);
+        let pct = (current.mood_strength.get() * 100.0).round() as u32;
         format!("Blending {taste} with {mood}, {pct}% mood.")
     };
     view! {
@@ -97,11 +54,24 @@ pub fn Recommendations(rec: Arc<Recommender>) -> impl IntoView {
                                     </span>
                                 }
                             });
+                            let new = from_heart(it.artist_id);
+                            let heart = new.then(|| {
+                                view! {
+                                    <span class="rec-heart" title="In the list because of your heart rate">
+                                        "\u{2665} new"
+                                    </span>
+                                }
+                            });
                             view! {
-                                <li class="rec" data-artist-id=it.artist_id.to_string()>
+                                <li
+                                    class="rec"
+                                    class:from-heart=new
+                                    data-artist-id=it.artist_id.to_string()
+                                >
                                     <div class="rec-main">
                                         <span class="rec-name">{it.name}</span>
                                         <span class="rec-track">{it.track}</span>
+                                        {heart}
                                     </div>
                                     <p class="rec-reason">{it.reason}</p>
                                     {fit}
