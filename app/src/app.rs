@@ -1,6 +1,7 @@
 //! The root component: loads the assets, then lays out the controls and the recommendations.
 
 use crate::assets::{self, CacheMode};
+use crate::components::heart::HeartPanel;
 use crate::components::likes::Likes;
 use crate::components::mood_plane::MoodPlane;
 use crate::components::notices::Notices;
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <div class="controls">
                         <MoodPlane />
                         <StrengthSlider />
+                        <HeartPanel ranked=ranked />
                         <Search rec=rec.clone() />
                         <Likes rec=rec />
                     </div>

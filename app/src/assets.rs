@@ -2,6 +2,7 @@
 //! verifies size and sha256 and decodes them into a [`Recommender`].
 
 use attune_engine::assets::{load_recommender, REQUIRED_FILES};
+use attune_engine::heart::parse_rr_text;
 use attune_engine::{Manifest, Recommender};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -9,6 +10,9 @@ use web_sys::{RequestCache, RequestInit, Response};
 
 /// Folder, relative to the page, that holds the manifest and the binary assets.
 pub const ASSET_DIR: &str = "public";
+
+/// The recorded RR series the simulated strap replays (listed in the manifest like every asset).
+pub const DEMO_RR_FILE: &str = "demo/rr-sample.txt";
 
 /// How hard to avoid the HTTP cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +26,7 @@ pub enum CacheMode {
 /// Fetches and verifies everything the recommender needs. The error is a sentence for the user
 /// that names the file at fault.
 pub async fn load(mode: CacheMode) -> Result<Recommender, String> {
-    let text = fetch_bytes("manifest.json", mode).await?;
-    let text = String::from_utf8(text)
-        .map_err(|_| "manifest.json is not valid: it is not UTF-8 text".to_string())?;
-    let manifest = Manifest::parse(&text).map_err(|e| e.to_string())?;
+    let manifest = fetch_manifest(mode).await?;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::with_capacity(REQUIRED_FILES.len());
     for name in REQUIRED_FILES {
         files.push((name, fetch_bytes(name, mode).await?));
@@ -37,6 +38,25 @@ pub async fn load(mode: CacheMode) -> Result<Recommender, String> {
             .map(|(_, b)| b.as_slice())
     })
     .map_err(|e| e.to_string())
+}
+
+/// Fetches the demo RR series, checks it against the manifest and parses it (intervals in ms).
+pub async fn load_demo_rr() -> Result<Vec<u16>, String> {
+    let manifest = fetch_manifest(CacheMode::Revalidate).await?;
+    let bytes = fetch_bytes(DEMO_RR_FILE, CacheMode::Revalidate).await?;
+    manifest
+        .verify(DEMO_RR_FILE, &bytes)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{DEMO_RR_FILE} is not valid: it is not UTF-8 text"))?;
+    parse_rr_text(&text).map_err(|e| format!("{DEMO_RR_FILE} is not valid: {e}"))
+}
+
+async fn fetch_manifest(mode: CacheMode) -> Result<Manifest, String> {
+    let text = fetch_bytes("manifest.json", mode).await?;
+    let text = String::from_utf8(text)
+        .map_err(|_| "manifest.json is not valid: it is not UTF-8 text".to_string())?;
+    Manifest::parse(&text).map_err(|e| e.to_string())
 }
 
 /// GETs `public/<name>` and returns its body; HTTP and network failures name the file.

@@ -3,12 +3,14 @@
 //! - [`assets`]: download the manifest and binaries; the engine verifies and decodes them.
 //! - [`storage`]: the profile in `localStorage`.
 //! - [`state`]: reactive state shared by the components.
+//! - [`heart`]: a Bluetooth heart-rate strap (or a recorded one) as a reactive hook.
 //! - [`ranking`]: the top ten for the stated mood and for the mood fused with the heart.
-//! - [`components`]: mood plane, mood strength, search, likes, recommendations, notices.
+//! - [`components`]: mood plane, mood strength, heart rate, search, likes, recommendations, notices.
 
 mod app;
 mod assets;
 mod components;
+mod heart;
 mod ranking;
 mod state;
 mod storage;

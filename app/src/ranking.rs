@@ -95,3 +95,11 @@ fn rank(rec: &Recommender, likes: &[ArtistIdx], state: &CurrentState) -> Vec<Ite
         })
         .collect()
 }
+
+/// How many of `fused` are not in `stated` (picks the live signal brought in).
+pub fn changed_picks(stated: &[Item], fused: &[Item]) -> usize {
+    fused
+        .iter()
+        .filter(|f| !stated.iter().any(|s| s.artist_id == f.artist_id))
+        .count()
+}

@@ -4,6 +4,7 @@
 
 use crate::storage;
 use attune_engine::fusion::LiveArousal;
+use attune_engine::heart::HeartBaseline;
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
 
@@ -68,6 +69,15 @@ impl AppState {
         self.change(|p| {
             let changed = p.mood_strength != strength;
             p.mood_strength = strength;
+            changed
+        });
+    }
+
+    /// Keeps the resting heart baseline learned from the user's strap.
+    pub fn set_heart_baseline(&self, baseline: HeartBaseline) {
+        self.change(|p| {
+            let changed = p.heart_baseline != Some(baseline);
+            p.heart_baseline = Some(baseline);
             changed
         });
     }

@@ -1,5 +1,7 @@
 //! The app's UI parts, one per concern.
 
+pub mod heart;
+pub mod heart_chart;
 pub mod likes;
 pub mod mood_plane;
 pub mod notices;
