@@ -33,8 +33,21 @@ pub struct Profile {
     #[serde(with = "strength")]
     pub mood_strength: MoodStrength,
     /// Resting heart rate and RMSSD learned from the user's strap (absent until one is used).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// An invalid stored baseline reads as absent: it is relearned, and the likes survive.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_baseline"
+    )]
     pub heart_baseline: Option<HeartBaseline>,
+}
+
+/// Reads a baseline, turning an invalid one into `None` instead of failing the whole profile.
+fn lenient_baseline<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<HeartBaseline>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 mod strength {
@@ -172,6 +185,14 @@ mod tests {
             Err(ProfileError::TooNew(99))
         ));
         assert!(Profile::from_json(r#"{"schema":1,"likes":[],"moods":[{"at_ms":0,"emotion":{"valence":5,"arousal":0,"dominance":0}}],"mood_strength":0.3}"#).is_err());
+    }
+
+    #[test]
+    fn an_invalid_heart_baseline_does_not_lose_the_likes() {
+        let bad = r#"{"schema":1,"likes":[5,6],"moods":[],"mood_strength":0.35,"heart_baseline":{"schema":1,"bpm":-3}}"#;
+        let p = Profile::from_json(bad).unwrap();
+        assert_eq!(p.likes, vec![5, 6]);
+        assert_eq!(p.heart_baseline, None);
     }
 
     #[test]
