@@ -31,12 +31,13 @@ struct Driver {
 }
 
 impl Driver {
-    fn spawn(log: &Path) -> Result<Self> {
+    fn spawn(log: &Path, env: &[(String, String)]) -> Result<Self> {
         let port = free_port()?;
         let log_file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(chromedriver_binary())
             .arg(format!("--port={port}"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
@@ -86,6 +87,13 @@ pub struct LaunchOptions {
     pub window: (u32, u32),
     /// Where chromedriver's log goes.
     pub driver_log: PathBuf,
+    /// More Chromium flags (e.g. `--enable-experimental-web-platform-features`).
+    pub extra_args: Vec<String>,
+    /// Environment of chromedriver, which Chromium inherits (e.g. `DBUS_SYSTEM_BUS_ADDRESS`).
+    pub driver_env: Vec<(String, String)>,
+    /// Ask for a WebDriver BiDi session too (capability `webSocketUrl: true`); its URL is
+    /// then [`Browser::bidi_url`].
+    pub bidi: bool,
 }
 
 /// A WebDriver session on a fresh headless Chromium profile, switched to a tab in a
@@ -97,6 +105,11 @@ pub struct LaunchOptions {
 pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
+    /// The page's tab: WebDriver window handle, CDP target id and BiDi browsing context id
+    /// (Chromium uses the same id for all three).
+    pub tab: String,
+    /// The session's WebDriver BiDi WebSocket URL when [`LaunchOptions::bidi`] was set.
+    pub bidi_url: Option<String>,
     _driver: Driver,
     _profile: tempfile::TempDir,
 }
@@ -107,8 +120,8 @@ impl Browser {
         let profile = tempfile::Builder::new()
             .prefix("attune-e2e-profile-")
             .tempdir()?;
-        let driver = Driver::spawn(&opts.driver_log)?;
-        let args = vec![
+        let driver = Driver::spawn(&opts.driver_log, &opts.driver_env)?;
+        let mut args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -132,10 +145,14 @@ impl Browser {
             format!("--window-size={},{}", opts.window.0, opts.window.1),
             format!("--proxy-server={}", opts.browser_proxy),
         ];
-        let caps = json!({
+        args.extend(opts.extra_args.iter().cloned());
+        let mut caps = json!({
             "goog:chromeOptions": { "binary": chromium_binary(), "args": args },
             "goog:loggingPrefs": { "browser": "ALL" },
         });
+        if opts.bidi {
+            caps["webSocketUrl"] = json!(true);
+        }
         let Value::Object(caps) = caps else {
             unreachable!()
         };
@@ -145,20 +162,31 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await
             .context("creating a WebDriver session (is Chromium installed?)")?;
-        let browser = Self {
+        let bidi_url = match opts.bidi {
+            true => Some(
+                client
+                    .capabilities()
+                    .and_then(|c| c.get("webSocketUrl")?.as_str().map(str::to_string))
+                    .context("chromedriver returned no webSocketUrl for a BiDi session")?,
+            ),
+            false => None,
+        };
+        let mut browser = Self {
             client,
+            tab: String::new(),
+            bidi_url,
             _driver: driver,
             _profile: profile,
         };
-        browser
+        browser.tab = browser
             .open_context_tab(&opts.page_proxy, opts.window)
             .await?;
         Ok(browser)
     }
 
     /// Creates a browser context with its own proxy (loopback still bypassed) and switches
-    /// the session to a new tab in it; the first tab is closed.
-    async fn open_context_tab(&self, proxy: &str, (width, height): (u32, u32)) -> Result<()> {
+    /// the session to a new tab in it; the first tab is closed. Returns the tab's id.
+    async fn open_context_tab(&self, proxy: &str, (width, height): (u32, u32)) -> Result<String> {
         let caps = self
             .client
             .capabilities()
@@ -193,7 +221,7 @@ impl Browser {
             .with_context(|| format!("chromedriver does not list the new tab {target}"))?;
         self.client.close_window().await?;
         self.client.switch_to_window(tab).await?;
-        Ok(())
+        Ok(target)
     }
 
     /// Ends the session (Chromium quits), then stops chromedriver.

@@ -5,8 +5,12 @@
 //! `cargo test -p attune-e2e`. `ATTUNE_DIST` overrides the served folder.
 
 pub mod app;
+pub mod bidi;
 pub mod browser;
+pub mod bt_emulation;
 pub mod cdp;
+pub mod heart;
+pub mod heart_scenario;
 pub mod proxy;
 pub mod server;
 
@@ -79,6 +83,17 @@ pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Re
     }
 }
 
+/// What a test adds to the default browser launch (see [`LaunchOptions`]).
+#[derive(Clone, Debug, Default)]
+pub struct BrowserExtras {
+    /// More Chromium flags.
+    pub args: Vec<String>,
+    /// Environment of chromedriver and so of Chromium.
+    pub driver_env: Vec<(String, String)>,
+    /// Open a WebDriver BiDi session as well.
+    pub bidi: bool,
+}
+
 /// One test's world: static server, recording proxy and a browser pointed at both.
 pub struct Harness {
     /// Serves `dist/`; set faults here.
@@ -96,6 +111,11 @@ pub struct Harness {
 impl Harness {
     /// Starts server, proxy and a fresh desktop browser; `name` prefixes artifacts.
     pub async fn start(name: &str) -> Result<Self> {
+        Self::start_with(name, BrowserExtras::default()).await
+    }
+
+    /// [`Harness::start`] with more Chromium flags, chromedriver environment or BiDi.
+    pub async fn start_with(name: &str, extras: BrowserExtras) -> Result<Self> {
         let dist = dist_dir()?;
         let server = StaticServer::start(&dist).context("starting the static server")?;
         let proxy = RecordingProxy::start().context("starting the recording proxy")?;
@@ -107,6 +127,9 @@ impl Harness {
             browser_proxy: browser_proxy.url(),
             window: DESKTOP,
             driver_log: artifacts_dir().join(format!("{name}-chromedriver.log")),
+            extra_args: extras.args,
+            driver_env: extras.driver_env,
+            bidi: extras.bidi,
         })
         .await?;
         let h = Self {
