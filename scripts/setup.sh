@@ -13,6 +13,8 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 need_apt=()
 command -v /usr/lib/chromium/chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+# dbus-daemon: the e2e tests run a private system bus with a fake BlueZ on it.
+command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

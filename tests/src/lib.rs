@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bidi;
+pub mod bluez;
 pub mod browser;
 pub mod bt_emulation;
 pub mod cdp;
