@@ -7,8 +7,9 @@
 //! `org.bluez` once per process), and Chromium finds the bus through `DBUS_SYSTEM_BUS_ADDRESS`
 //! in chromedriver's environment.
 //!
-//! The chooser: headless Chromium has no chooser UI and no flag that picks a device (there is no
-//! `--use-fake-ui-for-web-bluetooth` in Chrome). WebDriver BiDi's
+//! The chooser: headless Chromium has no chooser UI and no flag that picks a device (Chromium 156
+//! has `--use-fake-ui-for-media-stream`, `-fedcm` and `-digital-identity`, none for Web
+//! Bluetooth). WebDriver BiDi's
 //! `bluetooth.requestDevicePromptUpdated` / `handleRequestDevicePrompt` (the DevTools
 //! `DeviceAccess` domain underneath) works with the real adapter as well: no `simulateAdapter`
 //! here. The first prompt update lists no device; the next one lists the strap by its address
