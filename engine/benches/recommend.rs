@@ -2,24 +2,20 @@
 //! catalog (the lower bound of any CF ranking), in one criterion run. `cargo bench -p attune-engine`.
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use attune_engine::assets::load_recommender;
+    use super::support;
     use attune_engine::cf::FoldIn;
-    use attune_engine::{ArtistIdx, Emotion, Manifest, MoodStrength, Request};
+    use attune_engine::{Emotion, MoodStrength, Request};
     use criterion::{criterion_group, Criterion};
     use std::hint::black_box;
 
     pub fn bench(c: &mut Criterion) {
-        let manifest = Manifest::parse(include_str!("../../public/manifest.json")).unwrap();
-        let catalog: &[u8] = include_bytes!("../../public/catalog.bin");
-        let cf: &[u8] = include_bytes!("../../public/cf.bin");
-        let rec = load_recommender(&manifest, |f| match f {
-            "catalog.bin" => Some(catalog),
-            "cf.bin" => Some(cf),
-            _ => None,
-        })
-        .unwrap();
-        let likes: Vec<ArtistIdx> = (0..10).map(|i| ArtistIdx(i * 13 + 3)).collect();
+        let rec = support::recommender();
+        let likes = support::bench_likes();
         let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
         let req = Request {
             likes: &likes,

@@ -3,9 +3,10 @@
 //! in the same run with `performance.now()`. Prints one `BENCH {json}` line.
 #![cfg(target_arch = "wasm32")]
 
-use attune_engine::assets::load_recommender;
+mod support;
+
 use attune_engine::cf::FoldIn;
-use attune_engine::{ArtistIdx, Emotion, Manifest, MoodStrength, Request};
+use attune_engine::{Emotion, MoodStrength, Request};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -21,16 +22,8 @@ fn now_ms() -> f64 {
 
 #[wasm_bindgen_test]
 fn bench_recommend_vs_dot_scan() {
-    let manifest = Manifest::parse(include_str!("../../public/manifest.json")).unwrap();
-    let catalog: &[u8] = include_bytes!("../../public/catalog.bin");
-    let cf: &[u8] = include_bytes!("../../public/cf.bin");
-    let rec = load_recommender(&manifest, |f| match f {
-        "catalog.bin" => Some(catalog),
-        "cf.bin" => Some(cf),
-        _ => None,
-    })
-    .unwrap();
-    let likes: Vec<ArtistIdx> = (0..10).map(|i| ArtistIdx(i * 13 + 3)).collect();
+    let rec = support::recommender();
+    let likes = support::bench_likes();
     let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
     let req = Request {
         likes: &likes,

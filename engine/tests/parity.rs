@@ -4,24 +4,17 @@
 //! (`fixtures/parity.json`); regenerate it after rebuilding the assets with
 //! `ATTUNE_BLESS=1 cargo test -p attune-engine --test parity`.
 
-use attune_engine::assets::load_recommender;
-use attune_engine::{ArtistIdx, Emotion, FoldIn, Manifest, MoodStrength, Request};
+mod support;
+
+use attune_engine::{ArtistIdx, Emotion, FoldIn, MoodStrength, Request};
 use serde_json::{json, Value};
 
-const MANIFEST: &str = include_str!("../../public/manifest.json");
-const CATALOG: &[u8] = include_bytes!("../../public/catalog.bin");
-const CF: &[u8] = include_bytes!("../../public/cf.bin");
 const GOLDEN: &str = include_str!("fixtures/parity.json");
 
 /// Runs the fixed scenarios and returns their results as JSON.
 fn compute() -> Value {
-    let manifest = Manifest::parse(MANIFEST).expect("manifest");
-    let rec = load_recommender(&manifest, |f| match f {
-        "catalog.bin" => Some(CATALOG),
-        "cf.bin" => Some(CF),
-        _ => None,
-    })
-    .expect("assets load");
+    let manifest = support::manifest();
+    let rec = support::recommender();
     let n = rec.catalog().artists().len() as u32;
     let like_sets: Vec<Vec<ArtistIdx>> = vec![
         vec![ArtistIdx(0), ArtistIdx(1), ArtistIdx(2)],

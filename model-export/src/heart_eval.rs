@@ -768,14 +768,8 @@ pub fn markdown(r: &HeartReport) -> String {
 mod tests {
     //! On the real SiTunes data in `../shared/data` (override with `ATTUNE_DATA`).
     use super::*;
-    use std::path::PathBuf;
+    use crate::ingest::test_data_root as data_root;
     use std::sync::OnceLock;
-
-    fn data_root() -> PathBuf {
-        std::env::var_os("ATTUNE_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-    }
 
     fn report() -> &'static HeartReport {
         static R: OnceLock<HeartReport> = OnceLock::new();

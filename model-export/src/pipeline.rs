@@ -163,15 +163,9 @@ mod tests {
     //! Tests on a small slice of the real data in `../shared/data` (override with `ATTUNE_DATA`).
     use super::*;
     use crate::corpus::build_catalog;
+    use crate::ingest::test_data_root as data_root;
     use crate::rng::hash_id;
-    use std::path::PathBuf;
     use std::sync::OnceLock;
-
-    fn data_root() -> PathBuf {
-        std::env::var_os("ATTUNE_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-    }
 
     fn corpus() -> &'static Corpus {
         static C: OnceLock<Corpus> = OnceLock::new();

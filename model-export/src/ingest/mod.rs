@@ -45,3 +45,11 @@ pub fn parse<T: std::str::FromStr>(path: &Path, what: &str, s: &str) -> Result<T
         .parse()
         .map_err(|_| anyhow::anyhow!("{}: bad {what} {s:?}", path.display()))
 }
+
+/// The real data for tests: `ATTUNE_DATA`, else `../shared/data` beside the checkout.
+#[cfg(test)]
+pub fn test_data_root() -> std::path::PathBuf {
+    std::env::var_os("ATTUNE_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+}
