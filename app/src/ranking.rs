@@ -53,7 +53,7 @@ impl Ranked {
         });
         let strength = Memo::new(move |_| state.profile.with(|p| p.mood_strength));
         let baseline = move || fuse(state.mood.get(), strength.get(), None);
-        let current = Memo::new(move |_| fuse(state.mood.get(), strength.get(), state.live.get()));
+        let current = Memo::new(move |_| fuse(state.mood.get(), strength.get(), state.live()));
         let r = rec.clone();
         let stated = Memo::new(move |_| likes.with(|l| rank(&r, l, &baseline())));
         let fused = Memo::new(move |_| {

@@ -1,10 +1,10 @@
 //! Reactive state shared by the components: the profile (persisted on every change), the live mood
-//! (which moves during a drag before it is recorded), the live arousal from a heart-rate strap, and
-//! what went wrong with storage.
+//! (which moves during a drag before it is recorded), the heart's reading from a strap, and what went
+//! wrong with storage.
 
 use crate::storage;
 use attune_engine::fusion::LiveArousal;
-use attune_engine::heart::HeartBaseline;
+use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartCalibration, HeartWeight};
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
 
@@ -15,8 +15,8 @@ pub struct AppState {
     pub profile: RwSignal<Profile>,
     /// The mood shown and used for ranking; ahead of the profile while the user drags.
     pub mood: RwSignal<Option<Emotion>>,
-    /// Arousal from a heart-rate strap with its confidence, while one delivers fresh readings.
-    pub live: RwSignal<Option<LiveArousal>>,
+    /// The heart's arousal reading, while a strap delivers fresh readings.
+    pub heart: RwSignal<Option<ArousalEstimate>>,
     /// Why the last save failed, until a save succeeds.
     pub save_error: RwSignal<Option<String>>,
     /// A start-up message about the stored profile, until dismissed.
@@ -30,7 +30,7 @@ impl AppState {
         let loaded = storage::load_profile();
         AppState {
             mood: RwSignal::new(loaded.profile.mood()),
-            live: RwSignal::new(None),
+            heart: RwSignal::new(None),
             profile: RwSignal::new(loaded.profile),
             save_error: RwSignal::new(None),
             notice: RwSignal::new(loaded.notice),
@@ -82,19 +82,44 @@ impl AppState {
         });
     }
 
+    /// The heart's weight for this user (population figure until calibrated). Tracked.
+    pub fn heart_weight(&self) -> HeartWeight {
+        self.profile.with(|p| p.heart_calibration.weight())
+    }
+
+    /// The heart's reading at this user's weight, as the ranking fuses it. Tracked.
+    pub fn live(&self) -> Option<LiveArousal> {
+        let weight = self.heart_weight().weight;
+        self.heart.get().map(|e| e.live(weight))
+    }
+
+    /// Forgets the pairs of stated moods and heart readings (the weight returns to the population's).
+    pub fn forget_heart_calibration(&self) {
+        self.change(|p| {
+            let changed = !p.heart_calibration.is_empty();
+            p.heart_calibration = HeartCalibration::default();
+            changed
+        });
+    }
+
     /// Moves the live mood without recording it (during a drag).
     pub fn preview_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));
     }
 
     /// Moves the live mood and records it in the history, unless it is already the current one.
+    /// With a trustworthy heart reading, the statement also becomes a calibration pair.
     pub fn record_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));
+        let reading = self.heart.get_untracked();
         self.change(|p| {
             if p.mood() == Some(mood) {
                 return false;
             }
-            p.set_mood(mood, js_sys::Date::now());
+            let now = js_sys::Date::now();
+            p.set_mood(mood, now);
+            p.heart_calibration
+                .record(now, reading.as_ref(), mood.arousal);
             true
         });
     }

@@ -2,7 +2,7 @@
 //! stored profile from an older build migrates instead of being lost.
 
 use crate::emotion::Emotion;
-use crate::heart::HeartBaseline;
+use crate::heart::{HeartBaseline, HeartCalibration};
 use crate::rank::MoodStrength;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,22 @@ pub struct Profile {
         deserialize_with = "lenient_baseline"
     )]
     pub heart_baseline: Option<HeartBaseline>,
+    /// Stated moods paired with the heart's reading, which set the heart's weight for this user.
+    /// An invalid stored calibration reads as empty (the likes survive).
+    #[serde(
+        default,
+        skip_serializing_if = "HeartCalibration::is_empty",
+        deserialize_with = "lenient_calibration"
+    )]
+    pub heart_calibration: HeartCalibration,
+}
+
+/// Reads a calibration, turning an invalid one into an empty one instead of failing the profile.
+fn lenient_calibration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<HeartCalibration, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
 /// Reads a baseline, turning an invalid one into `None` instead of failing the whole profile.
@@ -69,6 +85,7 @@ impl Default for Profile {
             moods: Vec::new(),
             mood_strength: MoodStrength::DEFAULT,
             heart_baseline: None,
+            heart_calibration: HeartCalibration::default(),
         }
     }
 }
@@ -214,6 +231,35 @@ mod tests {
         let back = Profile::from_json(&with.to_json()).unwrap();
         assert_eq!(back, with);
         assert_eq!(back.heart_baseline.unwrap().resting_bpm(), Some(62.5));
+    }
+
+    #[test]
+    fn heart_calibration_is_optional_lenient_and_round_trips() {
+        use crate::emotion::Axis;
+        use crate::heart::{ArousalEstimate, Recorded};
+        let old = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35}"#;
+        let mut p = Profile::from_json(old).unwrap();
+        assert!(p.heart_calibration.is_empty());
+        let reading = ArousalEstimate {
+            arousal: Axis::clamped(0.4),
+            quality: 1.0,
+            freshness: 1.0,
+            bpm: 80.0,
+            rmssd_ms: None,
+            resting_bpm: 65.0,
+            baseline_progress: 1.0,
+        };
+        assert_eq!(
+            p.heart_calibration
+                .record(1e12, Some(&reading), Axis::clamped(0.5)),
+            Recorded::Added
+        );
+        let back = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+        let bad = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35,"heart_calibration":{"schema":1,"pairs":[{"at_ms":0,"heart":9,"stated":0}]}}"#;
+        let p = Profile::from_json(bad).unwrap();
+        assert_eq!(p.likes, vec![5]);
+        assert!(p.heart_calibration.is_empty());
     }
 
     #[test]

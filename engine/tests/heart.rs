@@ -2,11 +2,12 @@
 //! demo series replayed end to end. Native only (proptest and the file read).
 #![cfg(not(target_arch = "wasm32"))]
 
+use attune_engine::emotion::Axis;
 use attune_engine::emotion::Emotion;
 use attune_engine::fusion::fuse;
 use attune_engine::heart::{
-    parse_measurement, parse_rr_text, HeartBaseline, HeartRateMeasurement, HeartRateValue,
-    HeartSignal, Replay, RrInterval, SensorContact,
+    parse_measurement, parse_rr_text, ArousalEstimate, HeartBaseline, HeartCalibration,
+    HeartRateMeasurement, HeartRateValue, HeartSignal, Replay, RrInterval, SensorContact,
 };
 use attune_engine::MoodStrength;
 use proptest::prelude::*;
@@ -127,7 +128,7 @@ proptest! {
                 if let Some(e) = s.estimate(last + p) {
                     let a = e.arousal.get();
                     prop_assert!(a.is_finite() && (-1.0..=1.0).contains(&a), "{e:?}");
-                    prop_assert!((0.0..=1.0).contains(&e.confidence), "{e:?}");
+                    prop_assert!((0.0..=1.0).contains(&e.confidence(1.0)), "{e:?}");
                     prop_assert!((0.0..=1.0).contains(&e.quality), "{e:?}");
                     prop_assert!((0.0..=1.0).contains(&e.freshness), "{e:?}");
                     prop_assert!((0.0..=1.0).contains(&e.baseline_progress), "{e:?}");
@@ -136,7 +137,7 @@ proptest! {
                     if let Some(r) = e.rmssd_ms {
                         prop_assert!(r.is_finite() && r >= 0.0, "{e:?}");
                     }
-                    let fused = fuse(Some(Emotion::va(0.3, -0.4)), MoodStrength::DEFAULT, Some(e.live()));
+                    let fused = fuse(Some(Emotion::va(0.3, -0.4)), MoodStrength::DEFAULT, Some(e.live(1.0)));
                     prop_assert!(fused.emotion.unwrap().arousal.get().is_finite());
                 }
             }
@@ -148,6 +149,36 @@ proptest! {
     }
 
     /// A one-shot replay emits every beat exactly once, in order, within rounding of 1/1024 s.
+    #[test]
+    fn calibration_weight_is_bounded_and_survives_storage(
+        records in proptest::collection::vec(
+            (-1e6f64..1e8, prop_oneof![Just(f32::NAN), -2.0f32..2.0], -2.0f32..2.0, 0.0f32..=1.0),
+            0..300,
+        )
+    ) {
+        let mut c = HeartCalibration::default();
+        let mut t = 0.0f64;
+        for (dt, heart, stated, quality) in records {
+            t += dt;
+            let reading = ArousalEstimate {
+                arousal: Axis::clamped(heart),
+                quality,
+                freshness: 1.0,
+                bpm: 70.0,
+                rmssd_ms: None,
+                resting_bpm: 65.0,
+                baseline_progress: 1.0,
+            };
+            c.record(t, Some(&reading), Axis::clamped(stated));
+            let w = c.weight();
+            prop_assert!((0.0..=1.0).contains(&w.weight), "{w:?}");
+            prop_assert!(w.r.is_finite() && (-1.0..=1.0).contains(&w.r), "{w:?}");
+            prop_assert!(w.lower.is_none_or(|l| l <= w.r + 1e-6), "{w:?}");
+        }
+        let back = HeartCalibration::from_json(&serde_json::to_string(&c).unwrap());
+        prop_assert_eq!(back, Ok(c));
+    }
+
     #[test]
     fn replay_emits_every_beat_once(rr in proptest::collection::vec(1u16..=3000, 1..200)) {
         let mut got = Vec::new();

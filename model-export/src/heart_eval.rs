@@ -15,10 +15,15 @@
 use crate::ingest::read_text;
 use crate::rng::Rng;
 use anyhow::{bail, ensure, Context, Result};
+use attune_engine::emotion::{Axis, Emotion};
+use attune_engine::fusion::fuse;
 use attune_engine::heart::signal::{
     weight_for_correlation, HEART_AROUSAL_R, HEART_AROUSAL_WEIGHT, HR_SPAN_BPM,
 };
-use attune_engine::heart::{parse_measurement, parse_rr_text, HeartSignal, Replay};
+use attune_engine::heart::{
+    parse_measurement, parse_rr_text, ArousalEstimate, HeartCalibration, HeartSignal, Replay,
+};
+use attune_engine::MoodStrength;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +44,8 @@ pub const STILL_SHARE: f64 = 2.0 / 3.0;
 pub struct Play {
     /// `user_id`.
     pub user: u32,
+    /// `timestamp` (Unix seconds).
+    pub timestamp: f64,
     /// Self-reported arousal before listening, [-1, 1].
     pub pre_arousal: f64,
     /// Self-reported arousal after listening, [-1, 1].
@@ -149,6 +156,7 @@ pub fn load_stage2(data: &Path) -> Result<Vec<Play>> {
         rows.push((
             num("inter_id")? as u32,
             num("user_id")? as u32,
+            num("timestamp")?,
             num("emo_pre_arousal")?,
             num("emo_post_arousal")?,
         ));
@@ -167,7 +175,7 @@ pub fn load_stage2(data: &Path) -> Result<Vec<Play>> {
         "wrist.npy has non-finite values"
     );
     let mut plays = Vec::with_capacity(rows.len());
-    for (i, (inter_id, user, pre, post)) in rows.into_iter().enumerate() {
+    for (i, (inter_id, user, timestamp, pre, post)) in rows.into_iter().enumerate() {
         // The README aligns records to inter_id; they are 1..=n in file order, which we check.
         ensure!(
             inter_id as usize == i + 1,
@@ -181,6 +189,7 @@ pub fn load_stage2(data: &Path) -> Result<Vec<Play>> {
             .collect();
         plays.push(Play {
             user,
+            timestamp,
             pre_arousal: pre,
             post_arousal: post,
             wrist,
@@ -429,6 +438,180 @@ pub struct PerUser {
     pub quartiles: [f64; 2],
     /// Users whose r is above 0.
     pub positive: usize,
+    /// How much the true per-user correlations differ (random-effects, Fisher z).
+    pub heterogeneity: Heterogeneity,
+}
+
+/// Between-user spread of the true correlations, in Fisher z (`atanh r`, sampling variance
+/// `1/(n-3)` per user): is one population weight right for everyone, or could a user's own
+/// correlation be quite different?
+#[derive(Debug, Clone, Serialize)]
+pub struct Heterogeneity {
+    /// Cochran's Q of the per-user z around their precision-weighted mean.
+    pub q: f64,
+    /// Degrees of freedom (users - 1).
+    pub df: usize,
+    /// I^2 = max(0, (Q - df) / Q): the share of the spread not explained by sampling noise.
+    pub i2: f64,
+    /// DerSimonian-Laird estimate of the between-user SD of z.
+    pub tau_dl: f64,
+    /// Upper end of the 95% Q-profile interval of that SD: the largest spread the data allows.
+    pub tau_upper95: f64,
+    /// Precision-weighted mean z at `tau_upper95`, as r.
+    pub pooled_r: f64,
+}
+
+/// Chi-square quantile by the Wilson-Hilferty approximation (relative error < 1% for df >= 10).
+pub fn chi2_quantile(df: usize, z_normal: f64) -> f64 {
+    let k = df as f64;
+    let a = 2.0 / (9.0 * k);
+    k * (1.0 - a + z_normal * a.sqrt()).powi(3)
+}
+
+/// Generalised Q: sum of `(z - mean)^2 / (v + tau2)` with the mean weighted the same way.
+fn q_at(zv: &[(f64, f64)], tau2: f64) -> (f64, f64) {
+    let w: Vec<f64> = zv.iter().map(|(_, v)| 1.0 / (v + tau2)).collect();
+    let sw: f64 = w.iter().sum();
+    let mean = zv.iter().zip(&w).map(|((z, _), w)| z * w).sum::<f64>() / sw;
+    let q = zv
+        .iter()
+        .zip(&w)
+        .map(|((z, _), w)| w * (z - mean) * (z - mean))
+        .sum();
+    (q, mean)
+}
+
+/// Random-effects heterogeneity of per-user (z, sampling variance) pairs; at least 2 users.
+pub fn heterogeneity(zv: &[(f64, f64)]) -> Heterogeneity {
+    let df = zv.len().saturating_sub(1);
+    let (q, _) = q_at(zv, 0.0);
+    let w: Vec<f64> = zv.iter().map(|(_, v)| 1.0 / v).collect();
+    let sw: f64 = w.iter().sum();
+    let sw2: f64 = w.iter().map(|w| w * w).sum();
+    let tau2_dl = ((q - df as f64) / (sw - sw2 / sw)).max(0.0);
+    // Q-profile: Q(tau2) falls as tau2 grows; the upper bound solves Q(tau2) = chi2(df, 0.025).
+    let target = chi2_quantile(df, -1.959_964);
+    let tau2_upper = if q <= target {
+        0.0
+    } else {
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        while q_at(zv, hi).0 > target && hi < 1e6 {
+            hi *= 2.0;
+        }
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if q_at(zv, mid).0 > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    };
+    Heterogeneity {
+        q,
+        df,
+        i2: if q > 0.0 {
+            ((q - df as f64) / q).max(0.0)
+        } else {
+            0.0
+        },
+        tau_dl: tau2_dl.sqrt(),
+        tau_upper95: tau2_upper.sqrt(),
+        pooled_r: q_at(zv, tau2_upper).1.tanh(),
+    }
+}
+
+/// The engine's per-user calibration rule (`heart::calibration`) replayed on every SiTunes user in
+/// time order: before each play, predict the stated arousal from the previous statement fused with
+/// the heart at the weight the user's earlier pairs give; then add the play's pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonalRule {
+    /// Users replayed.
+    pub users: usize,
+    /// Predictions scored (every play after a user's first).
+    pub predictions: usize,
+    /// Predictions made with a weight above 0.
+    pub weighted_predictions: usize,
+    /// Users whose weight is above 0 after all their plays.
+    pub users_with_weight: usize,
+    /// Mean weight after all plays, over users.
+    pub mean_final_weight: f64,
+    /// Largest weight after all plays.
+    pub max_final_weight: f64,
+    /// RMSE of the previous stated arousal as the prediction (the app without a strap).
+    pub rmse_stated: f64,
+    /// RMSE of the same fused with the heart at the personal weight (the app with a strap).
+    pub rmse_personal: f64,
+    /// RMSE with the heart at weight 1 for everyone (trusting the strap blindly).
+    pub rmse_full_weight: f64,
+}
+
+/// The heart's arousal reading for a play, as the engine maps it (heart-rate term only: SiTunes
+/// has no RR intervals), at full quality.
+fn play_reading(p: &Play) -> ArousalEstimate {
+    ArousalEstimate {
+        arousal: Axis::clamped((p.hr() / f64::from(HR_SPAN_BPM)) as f32),
+        quality: 1.0,
+        freshness: 1.0,
+        bpm: 70.0 + p.hr() as f32,
+        rmssd_ms: None,
+        resting_bpm: 70.0,
+        baseline_progress: 1.0,
+    }
+}
+
+/// Replays the personal rule on each user's plays in time order.
+pub fn personal_rule(by_user: &BTreeMap<u32, Vec<&Play>>) -> PersonalRule {
+    let predict = |prev: f64, reading: &ArousalEstimate, weight: f32| -> f64 {
+        let stated = Emotion::va(0.0, prev as f32);
+        let s = fuse(
+            Some(stated),
+            MoodStrength::DEFAULT,
+            Some(reading.live(weight)),
+        );
+        f64::from(s.emotion.map_or(prev as f32, |e| e.arousal.get()))
+    };
+    let (mut se_stated, mut se_personal, mut se_full) = (0.0, 0.0, 0.0);
+    let (mut n, mut weighted) = (0usize, 0usize);
+    let mut finals = Vec::new();
+    for plays in by_user.values() {
+        let mut plays = plays.clone();
+        plays.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+        let mut cal = HeartCalibration::default();
+        let mut prev: Option<f64> = None;
+        for p in plays {
+            let reading = play_reading(p);
+            if let Some(prev) = prev {
+                let w = cal.weight().weight;
+                weighted += usize::from(w > 0.0);
+                let y = p.pre_arousal;
+                se_stated += (prev - y).powi(2);
+                se_personal += (predict(prev, &reading, w) - y).powi(2);
+                se_full += (predict(prev, &reading, 1.0) - y).powi(2);
+                n += 1;
+            }
+            cal.record(
+                p.timestamp * 1000.0,
+                Some(&reading),
+                Axis::clamped(p.pre_arousal as f32),
+            );
+            prev = Some(p.pre_arousal);
+        }
+        finals.push(f64::from(cal.weight().weight));
+    }
+    let rmse = |se: f64| (se / n.max(1) as f64).sqrt();
+    PersonalRule {
+        users: by_user.len(),
+        predictions: n,
+        weighted_predictions: weighted,
+        users_with_weight: finals.iter().filter(|&&w| w > 0.0).count(),
+        mean_final_weight: finals.iter().sum::<f64>() / finals.len().max(1) as f64,
+        max_final_weight: finals.iter().copied().fold(0.0, f64::max),
+        rmse_stated: rmse(se_stated),
+        rmse_personal: rmse(se_personal),
+        rmse_full_weight: rmse(se_full),
+    }
 }
 
 /// The scale of the heart-rate term of the mapping.
@@ -505,6 +688,8 @@ pub struct HeartReport {
     pub hr_scale: HrScale,
     /// The weight and the engine's constants.
     pub weight: Weight,
+    /// The per-user calibration rule replayed on SiTunes.
+    pub personal: PersonalRule,
     /// The demo series through the engine, when the file was given.
     pub demo: Option<DemoReplay>,
 }
@@ -556,15 +741,25 @@ pub fn evaluate(data: &Path, demo: Option<&Path>) -> Result<HeartReport> {
     for p in &plays {
         by_user.entry(p.user).or_default().push(p);
     }
-    let mut user_r: Vec<f64> = by_user
+    let user_rn: Vec<(f64, usize)> = by_user
         .values()
         .filter(|v| v.len() >= MIN_PLAYS_PER_USER)
         .filter_map(|v| {
             let x: Vec<f64> = v.iter().map(|p| p.hr()).collect();
             let y: Vec<f64> = v.iter().map(|p| p.pre_arousal).collect();
-            pearson(&x, &y)
+            pearson(&x, &y).map(|r| (r, v.len()))
         })
         .collect();
+    let zv: Vec<(f64, f64)> = user_rn
+        .iter()
+        .map(|&(r, n)| {
+            (
+                r.clamp(-0.999_999, 0.999_999).atanh(),
+                1.0 / (n as f64 - 3.0),
+            )
+        })
+        .collect();
+    let mut user_r: Vec<f64> = user_rn.iter().map(|&(r, _)| r).collect();
     user_r.sort_by(f64::total_cmp);
     let quant = |xs: &[f64], p: f64| xs[((xs.len() - 1) as f64 * p).round() as usize];
     ensure!(!user_r.is_empty(), "no user has {MIN_PLAYS_PER_USER} plays");
@@ -573,6 +768,7 @@ pub fn evaluate(data: &Path, demo: Option<&Path>) -> Result<HeartReport> {
         median_r: quant(&user_r, 0.5),
         quartiles: [quant(&user_r, 0.25), quant(&user_r, 0.75)],
         positive: user_r.iter().filter(|&&r| r > 0.0).count(),
+        heterogeneity: heterogeneity(&zv),
     };
 
     let mut sds = Vec::new();
@@ -622,6 +818,7 @@ pub fn evaluate(data: &Path, demo: Option<&Path>) -> Result<HeartReport> {
         per_user,
         hr_scale,
         weight,
+        personal: personal_rule(&by_user),
         demo,
     })
 }
@@ -711,6 +908,11 @@ pub fn markdown(r: &HeartReport) -> String {
         "\nPer user ({} users with at least {MIN_PLAYS_PER_USER} plays): median r {:+.3}, quartiles {:+.3} / {:+.3}; {} of {} users have r > 0.\n\n",
         pu.users, pu.median_r, pu.quartiles[0], pu.quartiles[1], pu.positive, pu.users
     ));
+    let h = &pu.heterogeneity;
+    md.push_str(&format!(
+        "**Do users differ?** Treating each user's r as one study (Fisher z, sampling variance 1/(n-3)), Cochran's Q = {:.1} on {} degrees of freedom (I² = {:.0}%): the per-user correlations vary *less* than sampling noise alone would make them. The DerSimonian-Laird between-user SD is {:.3} and the upper end of its 95% Q-profile interval is {:.3} (chi-square quantiles by Wilson-Hilferty). So this data gives no sign that some people's heart rate follows their arousal while others' does not.\n\n",
+        h.q, h.df, 100.0 * h.i2, h.tau_dl, h.tau_upper95
+    ));
     let p = &r.primary;
     let partial = &r.secondary[1];
     let still = &r.secondary[2];
@@ -734,8 +936,24 @@ pub fn markdown(r: &HeartReport) -> String {
     ));
     let w = &r.weight;
     md.push_str(&format!(
-        "## Weight of the heart-rate estimate\n\nRule: `weight = clamp(r, 0, 1)` with r the primary within-user correlation. For standardised variables r is the least-squares slope, i.e. how far one unit of the heart signal should move the predicted arousal; a correlation at or below zero means the heart signal cannot improve the prediction and gets no say. Measured r = {:+.3}, so **weight = {:.2}**. The engine records `HEART_AROUSAL_R = {:+.3}` and `HEART_AROUSAL_WEIGHT = {:.2}` (`engine/src/heart/signal.rs`); the test `heart_eval::tests::engine_constants_match_the_data` fails when they drift from this data by more than 0.01.\n\nIn the engine, `ArousalEstimate::confidence = HEART_AROUSAL_WEIGHT x quality`, and `fusion::fuse(stated, strength, Some(estimate.live()))` moves the stated mood's arousal toward the heart's by that confidence. With a weight of 0 the strap is shown (heart rate, RMSSD, the heart's own arousal reading and its quality) but does not change the ranking; if better data ever gives a positive r, updating the constant is all it takes.\n\n",
+        "## Weight of the heart-rate estimate\n\nRule: `weight = clamp(r, 0, 1)` with r the primary within-user correlation. For standardised variables r is the least-squares slope, i.e. how far one unit of the heart signal should move the predicted arousal; a correlation at or below zero means the heart signal cannot improve the prediction and gets no say. Measured r = {:+.3}, so **weight = {:.2}**. The engine records `HEART_AROUSAL_R = {:+.3}` and `HEART_AROUSAL_WEIGHT = {:.2}` (`engine/src/heart/signal.rs`); the test `heart_eval::tests::engine_constants_match_the_data` fails when they drift from this data by more than 0.01.\n\nIn the engine, `ArousalEstimate::confidence(weight) = weight x quality`, and `fusion::fuse(stated, strength, Some(estimate.live(weight)))` moves the stated mood's arousal toward the heart's by that confidence. With a population weight of 0 a new user's strap is shown (heart rate, RMSSD, the heart's own arousal reading and its quality) but does not change the ranking until the user's own calibration (next section) gives it weight.\n\n",
         w.measured_r, w.weight, w.engine_r, w.engine_weight
+    ));
+    let pr = &r.personal;
+    md.push_str(&format!(
+        "## Per-user calibration\n\nThe population weight above is where every user starts. SiTunes cannot tell whether a given person's heart follows their mood (see \"Do users differ?\": it shows no spread to borrow from), and it measured heart rate at the wrist with per-user normalisation, not with a chest strap. So Attune lets each wearer's own evidence decide, and demands that it be strong (engine `heart::calibration`):\n\n- Whenever the user states a mood on the plane while the strap gives a trustworthy reading (quality >= 0.5: fresh, clean, baseline learned), the pair (heart arousal, stated arousal) is kept on the device. Statements less than a minute apart replace each other; at most 200 pairs are kept.\n- With fewer than 6 pairs the weight is the population weight ({:.2}). From 6 pairs on it is the user's own correlation at its one-sided 90% lower confidence bound: `weight = clamp(tanh(atanh(r) - 1.2816 / sqrt(n - 3)), 0, 1)`. A heart that agrees with a few statements by chance earns little or nothing; one that keeps agreeing earns weight as the pairs accumulate (r = 0.8 over 20 pairs gives 0.66).\n\n**The rule replayed on SiTunes.** Each of the {} users' plays in time order: before each play, the stated arousal is predicted from the previous statement fused with the heart (mean centred heart rate / {:.0} bpm, through the engine's `fuse`) at the weight the user's earlier pairs give; then the play's pair is added. Over {} predictions, {} were made with a weight above 0; after all plays {} of {} users have a weight above 0 (largest {:.3}, mean {:.4}).\n\n| prediction of the stated arousal | RMSE |\n|---|---:|\n| previous statement (no strap) | {:.4} |\n| fused with the heart at the personal weight | {:.4} |\n| fused with the heart at weight 1 for everyone | {:.4} |\n\nOn this data the rule does what it should: it keeps the heart out for people whose heart does not follow their mood (no harm), where trusting the strap blindly would make predictions worse. The test `heart_eval::tests::personal_rule_protects_situnes_users` checks both. Whether a chest strap tracks its wearer better is exactly what the personal rule measures, per person, on the device.\n\n",
+        w.engine_weight,
+        pr.users,
+        HR_SPAN_BPM,
+        pr.predictions,
+        pr.weighted_predictions,
+        pr.users_with_weight,
+        pr.users,
+        pr.max_final_weight,
+        pr.mean_final_weight,
+        pr.rmse_stated,
+        pr.rmse_personal,
+        pr.rmse_full_weight
     ));
     md.push_str(&format!(
         "## The mapping\n\n```text\nhr      = (bpm - resting_bpm) / HR_SPAN_BPM              HR_SPAN_BPM = {:.0}\nhrv     = clamp(log2(resting_rmssd / rmssd), -1, 1)      RMSSD halved -> +1\narousal = clamp(0.75 hr + 0.25 hrv, -1, 1)               hr alone without RMSSD or its baseline\n```\n\n`HR_SPAN_BPM` follows the project's \"±2 SD -> ±1\" convention: the median within-user SD of the centred SiTunes heart-rate samples is {:.1} bpm, so 2 SD = {:.0} bpm (the test allows ±2 bpm). The HRV term and its 0.25 share are not checked against data (SiTunes has no RR intervals); its direction (lower RMSSD under stress) is the one reviewed by Kim et al., \"Stress and Heart Rate Variability: A Meta-Analysis and Review of the Literature\", Psychiatry Investigation 15(3), 2018.\n\n",
@@ -795,6 +1013,40 @@ mod tests {
     }
 
     /// The engine's heart constants must say what the data says.
+    #[test]
+    fn heterogeneity_is_right_on_known_inputs() {
+        // chi2(29) 2.5% quantile is 16.047; chi2(10) 97.5% is 20.483.
+        assert!((chi2_quantile(29, -1.959_964) - 16.047).abs() < 0.05);
+        assert!((chi2_quantile(10, 1.959_964) - 20.483).abs() < 0.1);
+        // Identical studies: no spread at all.
+        let same = heterogeneity(&[(0.2, 0.04); 10]);
+        assert_eq!((same.q, same.tau_dl, same.tau_upper95), (0.0, 0.0, 0.0));
+        // Spread far beyond the sampling noise (SD 0.1): tau near the true 0.5, bound above it.
+        let wide: Vec<(f64, f64)> = (0..20)
+            .map(|i| (if i % 2 == 0 { -0.5 } else { 0.5 }, 0.01))
+            .collect();
+        let h = heterogeneity(&wide);
+        assert!(h.i2 > 0.9 && (h.tau_dl - 0.5).abs() < 0.05, "{h:?}");
+        assert!(h.tau_upper95 > h.tau_dl, "{h:?}");
+    }
+
+    /// SiTunes users do not differ in how heart rate follows arousal, and the personal rule
+    /// (engine `heart::calibration`) keeps the heart out for them: it never does worse than the
+    /// stated mood alone by more than noise, while trusting the heart fully would.
+    #[test]
+    fn personal_rule_protects_situnes_users() {
+        let r = report();
+        let h = &r.per_user.heterogeneity;
+        assert_eq!(h.df, 29);
+        assert!(h.q < h.df as f64 && h.tau_upper95 < 0.05, "{h:?}");
+        let p = &r.personal;
+        assert_eq!(p.users, 30);
+        assert_eq!(p.predictions, 897 - 30);
+        assert!(p.rmse_personal <= p.rmse_stated + 0.002, "{p:?}");
+        assert!(p.rmse_full_weight > p.rmse_stated + 0.02, "{p:?}");
+        assert!(p.mean_final_weight < 0.05, "{p:?}");
+    }
+
     #[test]
     fn engine_constants_match_the_data() {
         let r = report();

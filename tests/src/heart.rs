@@ -415,3 +415,81 @@ mod tests {
         assert_eq!(leading_number("n/a"), None);
     }
 }
+
+/// `#hr-calibration`: how much the heart weighs for this user, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibrationView {
+    /// `data-pairs`: stated moods paired with a heart reading.
+    pub pairs: u32,
+    /// `data-weight`: the heart's weight, two decimals.
+    pub weight: f64,
+    /// `data-source`: `population` or `personal`.
+    pub source: String,
+}
+
+/// A returning user's stored profile: a learned resting baseline (60 bpm, RMSSD 39 ms, as in
+/// [`rest_phase`]) and 16 earlier mood statements whose stated arousal followed the heart's reading
+/// (r about 0.97), made two minutes apart a day ago, in the app's storage format.
+pub fn calibrated_profile_json(now_ms: f64) -> Result<String> {
+    use attune_engine::emotion::Axis;
+    use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartCalibration, Recorded};
+    let baseline = HeartBaseline::from_json(
+        r#"{"schema":1,"bpm":60.5,"bpm_learned_ms":120000,"rmssd_ms":39.0,"rmssd_learned_ms":120000}"#,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let mut calibration = HeartCalibration::default();
+    for i in 0..16 {
+        let heart = -0.6 + 1.2 * i as f32 / 15.0;
+        let stated = 0.9 * heart + if i % 2 == 0 { 0.08 } else { -0.08 };
+        let reading = ArousalEstimate {
+            arousal: Axis::clamped(heart),
+            quality: 1.0,
+            freshness: 1.0,
+            bpm: 60.0 + 30.0 * heart,
+            rmssd_ms: Some(39.0),
+            resting_bpm: 60.5,
+            baseline_progress: 1.0,
+        };
+        let at = now_ms - 86_400_000.0 + f64::from(i) * 120_000.0;
+        let r = calibration.record(at, Some(&reading), Axis::clamped(stated));
+        ensure!(r == Recorded::Added, "seed pair {i}: {r:?}");
+    }
+    let profile = attune_engine::Profile {
+        heart_baseline: Some(baseline),
+        heart_calibration: calibration,
+        ..Default::default()
+    };
+    Ok(profile.to_json())
+}
+
+impl Harness {
+    /// The `#hr-calibration` line.
+    pub async fn calibration(&self) -> Result<CalibrationView> {
+        let v = self
+            .js(
+                "(() => { const d = document.querySelector('#hr-calibration')?.dataset ?? {}; \
+                 return [d.pairs ?? '', d.weight ?? '', d.source ?? '']; })()",
+            )
+            .await?;
+        let f = |i: usize| v[i].as_str().unwrap_or_default().to_string();
+        Ok(CalibrationView {
+            pairs: f(0)
+                .parse()
+                .with_context(|| format!("#hr-calibration[data-pairs] = {v}"))?,
+            weight: f(1)
+                .parse()
+                .with_context(|| format!("#hr-calibration[data-weight] = {v}"))?,
+            source: f(2),
+        })
+    }
+
+    /// Stores `profile` as the app's saved profile and reloads, as a returning user would arrive.
+    pub async fn seed_profile(&mut self, profile: &str) -> Result<()> {
+        let key = serde_json::to_string("attune.profile")?;
+        let value = serde_json::to_string(profile)?;
+        self.js(&format!("(localStorage.setItem({key}, {value}), true)"))
+            .await?;
+        self.reload().await?;
+        self.wait_ready().await
+    }
+}

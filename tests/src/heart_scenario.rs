@@ -1,7 +1,9 @@
 //! The heart-rate end-to-end scenario, the same for every way of faking a strap
 //! ([`crate::bt_emulation`], [`crate::bluez`]): connect through the chooser, a resting phase of
 //! 8-bit and 16-bit packets with RR intervals, malformed packets, the link dropping mid-stream
-//! and coming back, an exercise phase, then what the page shows and what the list did.
+//! and coming back, an exercise phase, then what the page shows and what the list did. A mood stated
+//! at rest becomes a calibration pair when the reading is trustworthy; the list moves with the heart
+//! exactly when the user's calibration gives the heart weight.
 //!
 //! Every wait is event-driven (page state or strap state) with [`crate::wait_cap`] as a cap.
 
@@ -11,7 +13,8 @@ use anyhow::{ensure, Context, Result};
 
 use crate::app::{ids, Rec};
 use crate::heart::{
-    exercise_phase, malformed_packets, number, rest_phase, rest_rmssd_ms, HeartView, Packet,
+    exercise_phase, malformed_packets, number, rest_phase, rest_rmssd_ms, CalibrationView,
+    HeartView, Packet,
 };
 use crate::Harness;
 
@@ -53,7 +56,7 @@ pub struct StrapFacts {
 /// What a run observed, for the test's own extra checks and its log.
 #[derive(Debug)]
 pub struct Outcome {
-    /// Recommendations before connecting.
+    /// Recommendations at rest, after the mood stated there.
     pub before: Vec<Rec>,
     /// Recommendations at the end of the exercise phase.
     pub after: Vec<Rec>,
@@ -69,15 +72,43 @@ pub struct Outcome {
     pub effect: String,
     /// Packets the page was sent (good and malformed).
     pub packets: usize,
+    /// `#hr-calibration` at the end.
+    pub calibration: CalibrationView,
+}
+
+/// Who is wearing the strap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wearer {
+    /// A new user: no baseline, no calibration; the heart has the population weight (0).
+    New,
+    /// A returning user whose earlier statements followed their heart
+    /// ([`crate::heart::calibrated_profile_json`]): the heart has weight.
+    Calibrated,
 }
 
 /// The arousal estimate must rise at least this much from rest to exercise.
 pub const MIN_AROUSAL_RISE: f64 = 0.25;
 
 /// Runs the scenario on an open, ready page with the fake strap in place.
-pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) -> Result<Outcome> {
+pub async fn run(
+    h: &mut Harness,
+    strap: &impl StrapDriver,
+    facts: &StrapFacts,
+    wearer: Wearer,
+) -> Result<Outcome> {
     let route = strap.route();
     let start = h.heart().await?;
+    let cal = h.calibration().await?;
+    let (want_source, want_pairs) = match wearer {
+        Wearer::New => ("population", 0),
+        Wearer::Calibrated => ("personal", 16),
+    };
+    ensure!(
+        cal.source == want_source
+            && cal.pairs == want_pairs
+            && (cal.weight > 0.0) == (wearer == Wearer::Calibrated),
+        "[{route}] {wearer:?} wearer: #hr-calibration is {cal:?}"
+    );
     ensure!(
         start.status == "idle",
         "[{route}] #hr-status should be idle with Web Bluetooth available, is {:?} ({})",
@@ -92,7 +123,7 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
         "+document.querySelector('#mood-plane')?.dataset.arousal < 0",
     )
     .await?;
-    let before = h.wait_recs().await?;
+    h.wait_recs().await?;
 
     // Connect: the click opens the chooser, the test's BiDi hook picks the strap.
     h.click_button("hr-connect").await?;
@@ -138,6 +169,26 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
         .unwrap_or_default();
     let rest = h.heart().await?;
     let arousal_rest = number("data-arousal after the resting phase", &rest.arousal)?;
+
+    // A mood stated now pairs with the heart's reading when that is trustworthy (a learned
+    // baseline: the calibrated wearer's), and not while a new wearer's baseline is still learning.
+    h.click_mood(0.45, -0.4).await?;
+    h.wait_js(
+        "the mood stated at rest (arousal > -0.5)",
+        "(() => { const a = +document.querySelector('#mood-plane')?.dataset.arousal; \
+         return a > -0.5 && a < 0; })()",
+    )
+    .await?;
+    let pairs = match wearer {
+        Wearer::New => 0,
+        Wearer::Calibrated => want_pairs + 1,
+    };
+    h.wait_js(
+        &format!("#hr-calibration[data-pairs={pairs}] after the mood stated at rest"),
+        &format!("document.querySelector('#hr-calibration')?.dataset.pairs === '{pairs}'"),
+    )
+    .await?;
+    let before = h.wait_recs().await?;
     h.screenshot("resting").await?;
 
     // Malformed packets: each is rejected with a reason, the last good bpm stays.
@@ -202,6 +253,11 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
     );
 
     // The list: the fused state moves it exactly when the heart signal has weight.
+    let cal = h.calibration().await?;
+    ensure!(
+        (confidence > 0.0) == (wearer == Wearer::Calibrated) && cal.pairs == pairs,
+        "[{route}] {wearer:?} wearer after exercise: data-confidence {confidence}, {cal:?}"
+    );
     let after = if confidence > 0.0 {
         let after = h
             .wait_recs_change("the heart's arousal rose with weight", &before)
@@ -248,6 +304,7 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
         confidence,
         effect,
         packets: sent,
+        calibration: cal,
     })
 }
 

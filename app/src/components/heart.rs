@@ -5,7 +5,8 @@ use crate::components::heart_chart::HeartChart;
 use crate::heart::{use_heart_rate, HeartRate, Status, UseHeartRateOptions};
 use crate::ranking::{changed_picks, Ranked};
 use crate::state::AppState;
-use attune_engine::heart::{HEART_AROUSAL_R, HEART_AROUSAL_WEIGHT};
+use attune_engine::heart::calibration::{MIN_PAIRS, MIN_PAIR_GAP_MS};
+use attune_engine::heart::{HeartWeight, WeightSource, HEART_AROUSAL_R};
 use leptos::prelude::*;
 use std::rc::Rc;
 
@@ -25,8 +26,27 @@ fn signed2(x: f32) -> String {
     }
 }
 
+/// The sentence in `#hr-calibration`.
+fn calibration_text(w: &HeartWeight) -> String {
+    match w.source {
+        WeightSource::Population => format!(
+            "Calibration: {} of {MIN_PAIRS} moments collected. Each time you set your mood while \
+             the strap reads well (at least {} min apart), your heart's reading is paired with it.",
+            w.pairs,
+            MIN_PAIR_GAP_MS / 60_000.0
+        ),
+        WeightSource::Personal => format!(
+            "Calibration: {} moments; your heart follows your stated arousal with r = {}, \
+             so it gets {:.0}% weight (the cautious lower bound of that r).",
+            w.pairs,
+            signed2(w.r),
+            w.weight * 100.0
+        ),
+    }
+}
+
 /// The sentence in `#hr-effect`.
-fn effect_text(hr: &HeartRate, ranked: &Ranked) -> String {
+fn effect_text(hr: &HeartRate, ranked: &Ranked, weight: &HeartWeight) -> String {
     let status = hr.status.get();
     let Some(est) = hr.estimate.get() else {
         return match status {
@@ -44,12 +64,20 @@ fn effect_text(hr: &HeartRate, ranked: &Ranked) -> String {
         };
     };
     let current = ranked.current.get();
-    if est.confidence <= 0.0 {
-        return if HEART_AROUSAL_WEIGHT <= 0.0 {
+    if est.confidence(weight.weight) <= 0.0 {
+        return if weight.weight <= 0.0 && weight.source == WeightSource::Population {
             format!(
-                "Your heart rate is measured but does not move the list: in the SiTunes study, heart \
-                 rate did not follow the arousal people reported (r = {HEART_AROUSAL_R:.3}), so it \
-                 gets no weight."
+                "Your heart rate is measured but does not move the list yet: in the SiTunes study, \
+                 heart rate did not follow the arousal people reported (r = {HEART_AROUSAL_R:.3}), \
+                 so a new strap starts with no weight. It earns weight only if your own heart \
+                 follows the moods you set."
+            )
+        } else if weight.weight <= 0.0 {
+            format!(
+                "Your heart has not followed the moods you set (r = {} over {} moments), so it \
+                 does not move the list.",
+                signed2(weight.r),
+                weight.pairs
             )
         } else if est.baseline_progress < 1.0 {
             format!(
@@ -84,8 +112,9 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
         baseline: state.profile.with_untracked(|p| p.heart_baseline),
         on_baseline: Rc::new(move |b| state.set_heart_baseline(b)),
     });
-    Effect::new(move |_| state.live.set(hr.estimate.get().map(|e| e.live())));
-    on_cleanup(move || state.live.set(None));
+    Effect::new(move |_| state.heart.set(hr.estimate.get()));
+    on_cleanup(move || state.heart.set(None));
+    let weight = Memo::new(move |_| state.heart_weight());
 
     let status = hr.status;
     let (c1, c2, c3) = (controls.clone(), controls.clone(), controls);
@@ -111,7 +140,7 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
             (_, false) => "unknown".into(),
         })
     };
-    let effect = move || effect_text(&hr, &ranked);
+    let effect = move || effect_text(&hr, &ranked, &weight.get());
     let effect_shift = move || fixed2(ranked.current.with(|c| c.arousal_shift));
     let effect_changed = move || {
         ranked
@@ -205,14 +234,21 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
                         id="hr-arousal"
                         class="value"
                         data-arousal=move || est.get().map(|e| fixed2(e.arousal.get()))
-                        data-confidence=move || est.get().map(|e| fixed2(e.confidence))
+                        data-confidence=move || {
+                            est.get().map(|e| fixed2(e.confidence(weight.get().weight)))
+                        }
                     >
                         {move || est.get().map(|e| signed2(e.arousal.get())).unwrap_or_else(|| "-".into())}
                     </span>
                     <span class="unit">
                         {move || {
                             est.get()
-                                .map(|e| format!("arousal, {:.0}% weight", e.confidence * 100.0))
+                                .map(|e| {
+                                    format!(
+                                        "arousal, {:.0}% weight",
+                                        e.confidence(weight.get().weight) * 100.0
+                                    )
+                                })
                                 .unwrap_or_else(|| "arousal".into())
                         }}
                     </span>
@@ -230,6 +266,28 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
             >
                 {effect}
             </p>
+            <div class="hr-calibration">
+                <p
+                    id="hr-calibration"
+                    data-pairs=move || weight.get().pairs.to_string()
+                    data-weight=move || fixed2(weight.get().weight)
+                    data-source=move || match weight.get().source {
+                        WeightSource::Population => "population",
+                        WeightSource::Personal => "personal",
+                    }
+                >
+                    {move || calibration_text(&weight.get())}
+                </p>
+                <button
+                    id="hr-calibration-reset"
+                    class="secondary"
+                    type="button"
+                    disabled=move || weight.get().pairs == 0
+                    on:click=move |_| state.forget_heart_calibration()
+                >
+                    "Forget calibration"
+                </button>
+            </div>
         </section>
     }
 }

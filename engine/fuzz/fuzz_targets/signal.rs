@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
             if let Some(e) = s.estimate(probe) {
                 let a = e.arousal.get();
                 assert!(a.is_finite() && (-1.0..=1.0).contains(&a), "{e:?}");
-                assert!((0.0..=1.0).contains(&e.confidence), "{e:?}");
+                assert!((0.0..=1.0).contains(&e.confidence(1.0)), "{e:?}");
                 assert!((0.0..=1.0).contains(&e.quality), "{e:?}");
                 assert!((30.0..=220.0).contains(&e.bpm), "{e:?}");
                 assert!(
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
                 let fused = fuse(
                     Some(Emotion::va(0.2, 0.2)),
                     MoodStrength::DEFAULT,
-                    Some(e.live()),
+                    Some(e.live(1.0)),
                 );
                 assert!(fused.emotion.is_some_and(|m| m.arousal.get().is_finite()));
             }

@@ -34,13 +34,16 @@
 //! sympathetic activation; the 0.75/0.25 split favours heart rate because HRV over one minute is noisy
 //! and SiTunes has no RR data to check it against.
 //!
-//! **The weight.** [`ArousalEstimate::confidence`] = [`HEART_AROUSAL_WEIGHT`] x signal quality; the
-//! app hands [`ArousalEstimate::live`] to [`crate::fusion::fuse`], which blends by that confidence.
-//! The weight is `clamp(r, 0, 1)` for the within-user correlation `r` between heart rate and
-//! self-reported arousal measured on SiTunes ([`HEART_AROUSAL_R`]): on standardised scales `r` is the
-//! least-squares slope, so it is how far a one-unit heart signal should move arousal, and a
-//! correlation at or below zero gives the heart no say. `model-export heart-rate evaluate` measures
-//! it and a test there fails when these constants drift from the data.
+//! **The weight.** [`ArousalEstimate::confidence`] = weight x signal quality; the app hands
+//! [`ArousalEstimate::live`] to [`crate::fusion::fuse`], which blends by that confidence. The
+//! weight follows a correlation `r` between heart and self-reported arousal as `clamp(r, 0, 1)`
+//! (on standardised scales `r` is the least-squares slope, so it is how far a one-unit heart signal
+//! should move arousal, and a correlation at or below zero gives the heart no say). For a new user
+//! that is the within-user `r` measured on SiTunes ([`HEART_AROUSAL_R`], weight
+//! [`HEART_AROUSAL_WEIGHT`]); once the user has paired enough stated moods with their own heart,
+//! the lower confidence bound of their own `r` ([`crate::heart::calibration`]).
+//! `model-export heart-rate evaluate` measures both and a test there fails when these constants
+//! drift from the data.
 
 use crate::emotion::Axis;
 use crate::fusion::LiveArousal;
@@ -283,8 +286,6 @@ pub struct SignalStats {
 pub struct ArousalEstimate {
     /// The arousal the heart suggests (calm -1 .. excited +1).
     pub arousal: Axis,
-    /// How much the ranking should trust it, in [0, 1]: [`HEART_AROUSAL_WEIGHT`] x `quality`.
-    pub confidence: f32,
     /// Signal quality in [0, 1]: freshness x share of clean data x baseline progress.
     pub quality: f32,
     /// Freshness in [0, 1] (1 up to [`FRESH_MS`], 0 at [`STALE_MS`]).
@@ -300,12 +301,23 @@ pub struct ArousalEstimate {
 }
 
 impl ArousalEstimate {
-    /// The estimate as the live signal [`crate::fusion::fuse`] blends into the stated mood
-    /// (arousal and `confidence`; with confidence 0 the mood is left as it is).
-    pub fn live(&self) -> LiveArousal {
+    /// How much the ranking should trust it, in [0, 1]: the heart's `weight` (from
+    /// [`crate::heart::HeartCalibration::weight`]) times [`ArousalEstimate::quality`].
+    pub fn confidence(&self, weight: f32) -> f32 {
+        let c = weight * self.quality;
+        if c > 0.0 {
+            c.min(1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// The estimate as the live signal [`crate::fusion::fuse`] blends into the stated mood, at the
+    /// heart's `weight` (with confidence 0 the mood is left as it is).
+    pub fn live(&self, weight: f32) -> LiveArousal {
         LiveArousal {
             arousal: self.arousal.get(),
-            confidence: self.confidence,
+            confidence: self.confidence(weight),
         }
     }
 }
@@ -571,7 +583,6 @@ impl HeartSignal {
         let quality = (freshness as f32 * clean * baseline_progress).clamp(0.0, 1.0);
         Some(ArousalEstimate {
             arousal: Axis::clamped(raw),
-            confidence: (HEART_AROUSAL_WEIGHT * quality).clamp(0.0, 1.0),
             quality,
             freshness: freshness as f32,
             bpm,
@@ -674,7 +685,8 @@ mod tests {
         assert!((e.bpm - 90.0).abs() < 0.5, "{e:?}");
         assert!(e.arousal.get() > 0.8, "{e:?}");
         assert_eq!(e.quality, 1.0);
-        assert_eq!(e.confidence, HEART_AROUSAL_WEIGHT);
+        assert_eq!(e.confidence(HEART_AROUSAL_WEIGHT), HEART_AROUSAL_WEIGHT);
+        assert_eq!(e.confidence(0.4), 0.4);
     }
 
     #[test]
@@ -839,12 +851,15 @@ mod tests {
         let t = feed(&mut s, t, 1, 72, 20.0);
         let t = feed(&mut s, t, 30, 80, 20.0);
         let e = s.estimate(t).unwrap();
-        let live = e.live();
+        let live = e.live(0.6);
         assert_eq!(live.arousal, e.arousal.get());
-        assert_eq!(live.confidence, e.confidence);
+        assert_eq!(live.confidence, e.confidence(0.6));
+        assert!(live.confidence > 0.0);
+        assert_eq!(e.live(0.0).confidence, 0.0);
+        assert_eq!(e.live(f32::NAN).confidence, 0.0);
         let mood = Emotion::new(0.5, -0.2, 0.1);
         let fused = crate::fusion::fuse(Some(mood), crate::MoodStrength::DEFAULT, Some(live));
-        let want = (1.0 - e.confidence) * -0.2 + e.confidence * e.arousal.get();
+        let want = (1.0 - live.confidence) * -0.2 + live.confidence * e.arousal.get();
         let got = fused.emotion.unwrap();
         assert!((got.arousal.get() - want).abs() < 1e-6, "{fused:?}");
         assert_eq!(got.valence, mood.valence);
