@@ -8,6 +8,7 @@ use crate::components::notices::Notices;
 use crate::components::recommendations::Recommendations;
 use crate::components::search::Search;
 use crate::components::strength::StrengthSlider;
+use crate::components::your_data::YourData;
 use crate::ranking::Ranked;
 use crate::state::AppState;
 use attune_engine::Recommender;
@@ -110,8 +111,11 @@ pub fn App() -> impl IntoView {
             </header>
             <Notices />
             {body}
+            // Outside the catalog's views: the data stays reachable when the catalog fails to load.
+            <YourData />
             <footer class="privacy">
-                "Private by design: Attune runs entirely in your browser. Your likes and moods stay on this device and nothing is sent anywhere."
+                "Private by design: Attune runs entirely in your browser. Your likes and moods stay on this device and nothing is sent anywhere. "
+                <a href="#your-data">"See, export or delete your data."</a>
             </footer>
         </main>
     }

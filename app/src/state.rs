@@ -102,6 +102,28 @@ impl AppState {
         });
     }
 
+    /// Replaces the profile with an imported one and saves it; on a failed save the previous
+    /// profile stays, in memory and in storage.
+    pub fn import_profile(&self, imported: Profile) -> Result<(), String> {
+        storage::save_profile(&imported)?;
+        self.mood.set(imported.mood());
+        self.profile.set(imported);
+        self.may_save.set_value(true);
+        self.save_error.set(None);
+        Ok(())
+    }
+
+    /// Deletes everything Attune stored on this device and starts a fresh profile in memory.
+    pub fn delete_everything(&self) -> Result<usize, String> {
+        let n = storage::delete_all()?;
+        self.mood.set(None);
+        self.profile.set(Profile::default());
+        self.may_save.set_value(true);
+        self.save_error.set(None);
+        self.notice.set(None);
+        Ok(n)
+    }
+
     /// Moves the live mood without recording it (during a drag).
     pub fn preview_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));

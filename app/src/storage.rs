@@ -104,3 +104,40 @@ pub fn save_profile(profile: &Profile) -> Result<(), String> {
         .set_item(PROFILE_KEY, &profile.to_json())
         .map_err(|e| why(js_error_text(&e)))
 }
+
+/// Prefix of every key Attune writes.
+pub const KEY_PREFIX: &str = "attune.";
+
+/// Every stored item of Attune's: (key, size in UTF-16 code units as the browser counts them).
+pub fn stored_items() -> Result<Vec<(String, usize)>, String> {
+    let storage = local_storage()?;
+    let n = storage.length().map_err(|e| js_error_text(&e))?;
+    let mut items = Vec::new();
+    for i in 0..n {
+        let Some(key) = storage.key(i).map_err(|e| js_error_text(&e))? else {
+            continue;
+        };
+        if !key.starts_with(KEY_PREFIX) {
+            continue;
+        }
+        let len = storage
+            .get_item(&key)
+            .map_err(|e| js_error_text(&e))?
+            .map_or(0, |v| v.encode_utf16().count());
+        items.push((key, len));
+    }
+    items.sort();
+    Ok(items)
+}
+
+/// Removes every stored item of Attune's; returns how many there were.
+pub fn delete_all() -> Result<usize, String> {
+    let storage = local_storage()?;
+    let items = stored_items()?;
+    for (key, _) in &items {
+        storage
+            .remove_item(key)
+            .map_err(|e| format!("could not delete {key}: {}", js_error_text(&e)))?;
+    }
+    Ok(items.len())
+}

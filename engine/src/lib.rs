@@ -5,6 +5,9 @@
 //! - [`catalog`], [`cf`], [`manifest`], [`assets`]: the shipped asset formats, validated on load.
 //! - [`cf`]: SVD++ item side and the on-device user fold-in.
 //! - [`rank`]: the hybrid of taste and mood, top-k, and one-line reasons.
+//! - [`fusion`]: the stated mood fused with live signals.
+//! - [`heart`]: heart-rate strap packets, signal chain, per-user calibration.
+//! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
 // Numeric kernels index several arrays with one loop variable; iterators would obscure them.
 #![allow(clippy::needless_range_loop)]
@@ -13,6 +16,7 @@ pub mod assets;
 pub mod binfmt;
 pub mod catalog;
 pub mod cf;
+pub mod data_export;
 pub mod emotion;
 pub mod error;
 pub mod fusion;

@@ -8,3 +8,4 @@ pub mod notices;
 pub mod recommendations;
 pub mod search;
 pub mod strength;
+pub mod your_data;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Trunk post_build hook: writes the Content-Security-Policy into the built index.html.
+#
+# The policy allows the page's own origin and nothing else. Trunk's module loader is an inline
+# <script> whose text names the hashed build files, so it is allowed by its sha256 (computed here
+# on every build) rather than by 'unsafe-inline'. 'wasm-unsafe-eval' lets the page compile its own
+# WebAssembly. Needs only perl-base and coreutils (both Essential on Debian).
+set -euo pipefail
+html="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}/index.html"
+hashes=""
+while IFS= read -r hex; do
+  digest=$(perl -e 'print pack("H*", $ARGV[0])' "$hex" | sha256sum | cut -d' ' -f1)
+  hashes+=" 'sha256-$(perl -e 'print pack("H*", $ARGV[0])' "$digest" | base64 -w0)'"
+done < <(perl -0777 -ne 'while (/<script\b(?![^>]*\bsrc=)[^>]*>(.*?)<\/script>/gs) { print unpack("H*", $1), "\n" }' "$html")
+csp="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'$hashes; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+grep -q '<meta name="attune-csp"' "$html" || { echo "csp.sh: no <meta name=\"attune-csp\"> placeholder in $html" >&2; exit 1; }
+CSP="$csp" perl -0777 -i -pe 's/<meta name="attune-csp"[^>]*>/<meta http-equiv="Content-Security-Policy" content="$ENV{CSP}" \/>/' "$html"
