@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-exec trunk serve --release --address 127.0.0.1 --port "${PORT:-8080}"
+# No auto-reload: its injected script and socket are not part of the shipped site (see scripts/csp.sh).
+exec trunk serve --release --no-autoreload --address 127.0.0.1 --port "${PORT:-8080}"
