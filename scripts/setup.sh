@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130   # must equal Cargo.lock's wasm-bindgen
 BINARYEN_VERSION=132
+AXE_VERSION=4.14.1
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -44,5 +45,11 @@ if [ ! -x .tools/node_modules/.bin/wasm-opt ] || \
   log "npm binaryen@$BINARYEN_VERSION"
   mkdir -p .tools
   npm install --prefix .tools --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+# axe-core for the accessibility check in the end-to-end tests (injected by the test, never shipped).
+if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  log "npm axe-core@$AXE_VERSION"
+  mkdir -p .tools
+  npm install --prefix .tools --no-audit --no-fund --silent "axe-core@$AXE_VERSION" >/dev/null
 fi
 log "ok"

@@ -101,7 +101,17 @@ pub fn Search(rec: Arc<Recommender>) -> impl IntoView {
                                     <button
                                         class="like"
                                         type="button"
-                                        aria-label=r.like_label
+                                        aria-label={
+                                            let label = r.like_label;
+                                            // The name holds the visible word ("Like"/"Liked").
+                                            move || {
+                                                if liked() {
+                                                    label.replacen("Like", "Liked", 1)
+                                                } else {
+                                                    label.clone()
+                                                }
+                                            }
+                                        }
                                         aria-pressed=move || liked().to_string()
                                         on:click=move |_| state.like(id)
                                     >
