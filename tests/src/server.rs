@@ -17,6 +17,8 @@ pub enum Fault {
     Truncate,
     /// Answer 404 Not Found.
     NotFound,
+    /// Serve `sw.js` as the next build would: its build id changed (so the browser installs it).
+    NewBuild,
 }
 
 /// One request the server received.
@@ -34,6 +36,7 @@ pub struct Request {
 struct State {
     log: Mutex<Vec<Request>>,
     faults: Mutex<HashMap<String, Fault>>,
+    offline: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -80,6 +83,12 @@ impl StaticServer {
     /// Injects `fault` for every path whose file name is `file_name` (e.g. `catalog.bin`).
     pub fn set_fault(&self, file_name: &str, fault: Fault) {
         lock(&self.state.faults).insert(file_name.to_string(), fault);
+    }
+
+    /// While `true`, every connection is closed without an answer, as when the network is gone
+    /// (requests are still logged, with status 0).
+    pub fn set_offline(&self, offline: bool) {
+        self.state.offline.store(offline, Ordering::SeqCst);
     }
 
     /// Removes all injected faults.
@@ -140,6 +149,14 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
         )?;
 
         let path = decode_path(&target);
+        if state.offline.load(Ordering::SeqCst) {
+            lock(&state.log).push(Request {
+                method,
+                path,
+                status: 0,
+            });
+            return Ok(());
+        }
         let fault = file_name(&path).and_then(|n| lock(&state.faults).get(n).copied());
         let (status, ctype, body) = respond(&method, &path, root, fault);
         lock(&state.log).push(Request {
@@ -188,6 +205,10 @@ fn respond(
     match fault {
         Some(Fault::Corrupt) => corrupt(&mut body),
         Some(Fault::Truncate) => body.truncate(body.len() / 2),
+        Some(Fault::NewBuild) => {
+            let text = String::from_utf8_lossy(&body).replacen("BUILD = \"", "BUILD = \"next-", 1);
+            body = text.into_bytes();
+        }
         _ => {}
     }
     (200, mime_type(&file), body)
@@ -251,6 +272,7 @@ pub fn mime_type(file: &Path) -> &'static str {
         "wasm" => "application/wasm",
         "css" => "text/css; charset=utf-8",
         "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
         "png" => "image/png",
         "svg" => "image/svg+xml",
         "ico" => "image/x-icon",

