@@ -4,6 +4,7 @@
 
 use crate::state::AppState;
 use attune_engine::fusion::{fuse, CurrentState};
+use attune_engine::rank::Drivers;
 use attune_engine::{ArtistIdx, Recommender, Request};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -24,6 +25,12 @@ pub struct Item {
     pub reason: String,
     /// Emotional fit as a whole percentage, when a mood is set.
     pub fit: Option<u32>,
+    /// The score's taste and mood terms.
+    pub drivers: Drivers,
+    /// The liked artist whose listeners most play this one, if any.
+    pub because: Option<String>,
+    /// Listeners of the artist in the training data (for cold-start explanations).
+    pub listeners: u32,
 }
 
 /// Both rankings and the state behind the shown one, as memos.
@@ -42,26 +49,28 @@ impl Ranked {
     pub fn new(rec: Arc<Recommender>) -> Ranked {
         let state = AppState::get();
         let r = rec.clone();
-        let likes = Memo::new(move |_| {
+        let to_idx = move |ids: &[u32]| {
             let catalog = r.catalog();
-            state.profile.with(|p| {
-                p.likes
-                    .iter()
-                    .filter_map(|&id| catalog.artist_by_id(id))
-                    .collect::<Vec<ArtistIdx>>()
-            })
+            ids.iter()
+                .filter_map(|&id| catalog.artist_by_id(id))
+                .collect::<Vec<ArtistIdx>>()
+        };
+        let likes = Memo::new(move |_| {
+            state
+                .profile
+                .with(|p| (to_idx(&p.likes), to_idx(&p.excluded)))
         });
         let strength = Memo::new(move |_| state.profile.with(|p| p.mood_strength));
         let baseline = move || fuse(state.mood.get(), strength.get(), None);
         let current = Memo::new(move |_| fuse(state.mood.get(), strength.get(), state.live()));
         let r = rec.clone();
-        let stated = Memo::new(move |_| likes.with(|l| rank(&r, l, &baseline())));
+        let stated = Memo::new(move |_| likes.with(|(l, x)| rank(&r, l, x, &baseline())));
         let fused = Memo::new(move |_| {
             let now = current.get();
             if now == baseline() {
                 stated.get()
             } else {
-                likes.with(|l| rank(&rec, l, &now))
+                likes.with(|(l, x)| rank(&rec, l, x, &now))
             }
         });
         Ranked {
@@ -72,13 +81,18 @@ impl Ranked {
     }
 }
 
-fn rank(rec: &Recommender, likes: &[ArtistIdx], state: &CurrentState) -> Vec<Item> {
+fn rank(
+    rec: &Recommender,
+    likes: &[ArtistIdx],
+    excluded: &[ArtistIdx],
+    state: &CurrentState,
+) -> Vec<Item> {
     let catalog = rec.catalog();
     let request = Request {
         likes,
         mood: state.emotion,
         mood_strength: state.mood_strength,
-        exclude: &[],
+        exclude: excluded,
         k: TOP_K,
     };
     rec.recommend(&request)
@@ -92,6 +106,9 @@ fn rank(rec: &Recommender, likes: &[ArtistIdx], state: &CurrentState) -> Vec<Ite
                 .unwrap_or_default(),
             reason: r.reason,
             fit: r.fit.map(|f| (f * 100.0).round() as u32),
+            drivers: r.drivers,
+            because: r.because.map(|b| catalog.artist(b).name.clone()),
+            listeners: catalog.artist(r.artist).listeners,
         })
         .collect()
 }

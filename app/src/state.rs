@@ -64,6 +64,16 @@ impl AppState {
         self.change(|p| p.unlike(artist_id));
     }
 
+    /// Never recommends this artist again ("Not for me").
+    pub fn exclude(&self, artist_id: u32) {
+        self.change(|p| p.exclude(artist_id));
+    }
+
+    /// Lets an excluded artist back into the recommendations.
+    pub fn include(&self, artist_id: u32) {
+        self.change(|p| p.include(artist_id));
+    }
+
     /// Sets the taste-versus-mood balance.
     pub fn set_strength(&self, strength: MoodStrength) {
         self.change(|p| {

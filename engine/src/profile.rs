@@ -27,6 +27,9 @@ pub struct Profile {
     pub schema: u32,
     /// Liked artists by stable id, oldest first, no duplicates.
     pub likes: Vec<u32>,
+    /// Artists the user never wants recommended, by stable id, oldest first, no duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<u32>,
     /// Stated moods, oldest first; the last one is the current mood.
     pub moods: Vec<MoodEntry>,
     /// Taste-versus-mood balance.
@@ -82,6 +85,7 @@ impl Default for Profile {
         Profile {
             schema: PROFILE_SCHEMA,
             likes: Vec::new(),
+            excluded: Vec::new(),
             moods: Vec::new(),
             mood_strength: MoodStrength::DEFAULT,
             heart_baseline: None,
@@ -129,6 +133,8 @@ impl Profile {
         p.schema = PROFILE_SCHEMA;
         let mut seen = std::collections::HashSet::new();
         p.likes.retain(|id| seen.insert(*id));
+        let mut seen = std::collections::HashSet::new();
+        p.excluded.retain(|id| seen.insert(*id));
         Ok(p)
     }
 
@@ -142,8 +148,10 @@ impl Profile {
         self.moods.last().map(|m| m.emotion)
     }
 
-    /// Adds a like; returns false if it was already there.
+    /// Adds a like (and lifts an exclusion of it); returns false if it was already liked.
     pub fn like(&mut self, artist_id: u32) -> bool {
+        // Liking an artist takes back an earlier "not for me".
+        self.include(artist_id);
         if self.likes.contains(&artist_id) {
             false
         } else {
@@ -157,6 +165,24 @@ impl Profile {
         let before = self.likes.len();
         self.likes.retain(|&x| x != artist_id);
         before != self.likes.len()
+    }
+
+    /// Never recommends an artist again (and drops it from the likes); false if already excluded.
+    pub fn exclude(&mut self, artist_id: u32) -> bool {
+        self.unlike(artist_id);
+        if self.excluded.contains(&artist_id) {
+            false
+        } else {
+            self.excluded.push(artist_id);
+            true
+        }
+    }
+
+    /// Lets an excluded artist be recommended again; returns whether it was excluded.
+    pub fn include(&mut self, artist_id: u32) -> bool {
+        let before = self.excluded.len();
+        self.excluded.retain(|&x| x != artist_id);
+        before != self.excluded.len()
     }
 
     /// Records a stated mood, keeping at most [`MAX_MOOD_HISTORY`] entries.
@@ -260,6 +286,21 @@ mod tests {
         let p = Profile::from_json(bad).unwrap();
         assert_eq!(p.likes, vec![5]);
         assert!(p.heart_calibration.is_empty());
+    }
+
+    #[test]
+    fn exclusions_round_trip_and_beat_likes() {
+        let mut p = Profile::default();
+        p.like(4);
+        assert!(p.exclude(4) && !p.exclude(4));
+        assert!(p.likes.is_empty(), "an excluded artist is no longer liked");
+        let back = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(back.excluded, vec![4]);
+        let mut back = back;
+        assert!(back.include(4) && !back.include(4));
+        // Profiles stored before the field existed still read.
+        let old = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35}"#;
+        assert!(Profile::from_json(old).unwrap().excluded.is_empty());
     }
 
     #[test]

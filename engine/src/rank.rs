@@ -68,8 +68,19 @@ pub struct Recommendation {
     pub fit: Option<f32>,
     /// The liked artist that contributed most to the taste score.
     pub because: Option<ArtistIdx>,
+    /// What the score is made of: `taste + mood = score`.
+    pub drivers: Drivers,
     /// One line in plain words.
     pub reason: String,
+}
+
+/// The two terms of the hybrid score, in the score's units (standard deviations of taste).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Drivers {
+    /// `(1-β)·taste` (all of the score without a mood).
+    pub taste: f32,
+    /// `β·EMOTION_SCALE·fit` (0 without a mood).
+    pub mood: f32,
 }
 
 /// Catalog plus CF model, checked to agree with each other.
@@ -204,6 +215,16 @@ impl Recommender {
             }
             None => parts.push("a wider pick for your taste".into()),
         }
+        let drivers = match fit {
+            Some(f) => {
+                let beta = req.mood_strength.get();
+                Drivers {
+                    taste: (1.0 - beta) * taste,
+                    mood: beta * EMOTION_SCALE * f,
+                }
+            }
+            None => Drivers { taste, mood: 0.0 },
+        };
         Recommendation {
             artist: a,
             track,
@@ -211,6 +232,7 @@ impl Recommender {
             taste,
             fit,
             because,
+            drivers,
             reason: parts.join("; "),
         }
     }
@@ -332,6 +354,16 @@ mod tests {
         });
         assert_eq!(taste_only[0].artist, ArtistIdx(1));
         assert_eq!(mood_only[0].artist, ArtistIdx(2));
+        // The drivers add up to the score: all taste at strength 0, all mood at strength 1.
+        for x in taste_only.iter().chain(&mood_only) {
+            assert!(
+                (x.drivers.taste + x.drivers.mood - x.score).abs() < 1e-5,
+                "{x:?}"
+            );
+        }
+        assert_eq!(taste_only[0].drivers.mood, 0.0);
+        assert_eq!(mood_only[0].drivers.taste, 0.0);
+        assert!(mood_only[0].drivers.mood > 0.0);
         assert!(
             mood_only[0].reason.contains("like you now"),
             "{}",

@@ -1,4 +1,5 @@
-//! `#likes`: the liked artists, each with an unlike button.
+//! `#likes`: the liked artists, each with an unlike button; `#excluded`: the artists marked
+//! "Not for me", each with a button to let it back.
 
 use crate::state::AppState;
 use attune_engine::Recommender;
@@ -9,23 +10,26 @@ use std::sync::Arc;
 #[component]
 pub fn Likes(rec: Arc<Recommender>) -> impl IntoView {
     let state = AppState::get();
-    let rows = move || {
-        state.profile.with(|p| {
-            p.likes
-                .iter()
-                .rev()
-                .map(|&id| {
-                    let name = rec
-                        .catalog()
-                        .artist_by_id(id)
-                        .map(|a| rec.catalog().artist(a).name.clone())
-                        .unwrap_or_else(|| format!("Unknown artist #{id}"));
-                    (id, name)
-                })
-                .collect::<Vec<_>>()
+    // Copyable handle, so the closures below can be used inside `Show`.
+    let names = StoredValue::new(rec);
+    let name_of = move |id: u32| {
+        names.with_value(|r| {
+            r.catalog()
+                .artist_by_id(id)
+                .map(|a| r.catalog().artist(a).name.clone())
+                .unwrap_or_else(|| format!("Unknown artist #{id}"))
         })
     };
+    let named = move |ids: &[u32]| {
+        ids.iter()
+            .rev()
+            .map(|&id| (id, name_of(id)))
+            .collect::<Vec<_>>()
+    };
+    let rows = move || state.profile.with(|p| named(&p.likes));
+    let excluded = move || state.profile.with(|p| named(&p.excluded));
     let empty = move || state.profile.with(|p| p.likes.is_empty());
+    let any_excluded = move || state.profile.with(|p| !p.excluded.is_empty());
     view! {
         <section class="card likes" aria-labelledby="likes-heading">
             <h2 id="likes-heading">
@@ -58,6 +62,34 @@ pub fn Likes(rec: Arc<Recommender>) -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            <Show when=any_excluded>
+                <div class="excluded-list">
+                    <h3 id="excluded-heading">"Not for me"</h3>
+                    <ul id="excluded" class="rows chips" aria-labelledby="excluded-heading">
+                        {move || {
+                            excluded()
+                                .into_iter()
+                                .map(|(id, name)| {
+                                    let label = format!("Recommend {name} again");
+                                    view! {
+                                        <li data-artist-id=id.to_string()>
+                                            <span class="row-title">{name}</span>
+                                            <button
+                                                class="unlike include"
+                                                type="button"
+                                                aria-label=label
+                                                on:click=move |_| state.include(id)
+                                            >
+                                                "\u{21ba}"
+                                            </button>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                </div>
+            </Show>
         </section>
     }
 }

@@ -1,8 +1,83 @@
 //! `#recommendations`: the top ten for the current likes, mood, mood strength and live arousal.
 
-use crate::ranking::Ranked;
+use crate::ranking::{Item, Ranked};
 use crate::state::AppState;
 use leptos::prelude::*;
+
+/// Percent-encodes a path segment (RFC 3986 unreserved characters stay; Last.fm uses `+` for space).
+fn url_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The artist's (or track's) page on Last.fm, where HetRec's listening data comes from. Opened
+/// only when the user clicks it.
+pub fn listen_url(it: &Item) -> String {
+    let artist = url_segment(&it.name);
+    if it.track.is_empty() {
+        format!("https://www.last.fm/music/{artist}")
+    } else {
+        format!(
+            "https://www.last.fm/music/{artist}/_/{}",
+            url_segment(&it.track)
+        )
+    }
+}
+
+/// The signals behind one pick, one line each (`.rec-why li[data-signal]`).
+fn why(it: &Item, heart: Option<f32>, mood: Option<String>) -> Vec<(&'static str, String)> {
+    let d = it.drivers;
+    let total = d.taste.abs() + d.mood.abs();
+    let share = |x: f32| {
+        if total > 0.0 {
+            (100.0 * x.abs() / total).round()
+        } else {
+            0.0
+        }
+    };
+    let mut lines = vec![(
+        "taste",
+        match &it.because {
+            Some(b) => format!(
+                "Taste ({}% of the score): people who play {b}, which you like, also play {}.",
+                share(d.taste),
+                it.name
+            ),
+            None => format!(
+                "Taste ({}% of the score): {} listeners in the Last.fm data; like a few artists to make this yours.",
+                share(d.taste),
+                it.listeners
+            ),
+        },
+    )];
+    if let (Some(fit), Some(mood)) = (it.fit, mood) {
+        lines.push((
+            "mood",
+            format!(
+                "Mood ({}% of the score): a {fit}% emotional fit with your {mood} state.",
+                share(d.mood)
+            ),
+        ));
+    }
+    if let Some(shift) = heart {
+        lines.push((
+            "heart",
+            format!(
+                "Heart rate: your strap moved the arousal of your state by {shift:+.2}, which brought this pick in."
+            ),
+        ));
+    }
+    lines
+}
 
 /// The ranked list, recomputed whenever likes, mood, strength or the live arousal change. Picks
 /// that the heart signal brought in are marked.
@@ -62,11 +137,23 @@ pub fn Recommendations(ranked: Ranked) -> impl IntoView {
                                     </span>
                                 }
                             });
+                            let shift = new.then(|| ranked.current.with_untracked(|c| c.arousal_shift));
+                            let mood = ranked
+                                .current
+                                .with_untracked(|c| c.emotion.map(|e| e.describe()));
+                            let reasons = why(&it, shift, mood)
+                                .into_iter()
+                                .map(|(signal, text)| view! { <li data-signal=signal>{text}</li> })
+                                .collect_view();
+                            let id = it.artist_id;
+                            let listen = listen_url(&it);
+                            let listen_label = format!("Listen to {} on Last.fm (opens a new tab)", it.name);
+                            let hide_label = format!("Not for me: never recommend {}", it.name);
                             view! {
                                 <li
                                     class="rec"
                                     class:from-heart=new
-                                    data-artist-id=it.artist_id.to_string()
+                                    data-artist-id=id.to_string()
                                 >
                                     <div class="rec-main">
                                         <span class="rec-name">{it.name}</span>
@@ -75,6 +162,30 @@ pub fn Recommendations(ranked: Ranked) -> impl IntoView {
                                     </div>
                                     <p class="rec-reason">{it.reason}</p>
                                     {fit}
+                                    <div class="rec-actions">
+                                        <details class="rec-why">
+                                            <summary>"Why?"</summary>
+                                            <ul>{reasons}</ul>
+                                        </details>
+                                        <a
+                                            class="rec-listen"
+                                            href=listen
+                                            target="_blank"
+                                            rel="noopener noreferrer"
+                                            referrerpolicy="no-referrer"
+                                            aria-label=listen_label
+                                        >
+                                            "Listen \u{2197}"
+                                        </a>
+                                        <button
+                                            class="rec-exclude secondary"
+                                            type="button"
+                                            aria-label=hide_label
+                                            on:click=move |_| state.exclude(id)
+                                        >
+                                            "Not for me"
+                                        </button>
+                                    </div>
                                 </li>
                             }
                         })

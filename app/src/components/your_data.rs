@@ -32,6 +32,14 @@ fn inventory(p: &Profile) -> Vec<(&'static str, String)> {
             plural(p.likes.len(), "liked artist", "liked artists"),
         ),
         (
+            "excluded",
+            plural(
+                p.excluded.len(),
+                "artist marked not for me",
+                "artists marked not for me",
+            ),
+        ),
+        (
             "moods",
             plural(p.moods.len(), "mood you set", "moods you set"),
         ),
