@@ -138,6 +138,22 @@ impl Harness {
         Ok(())
     }
 
+    /// Clicks the first element matching `css` with a WebDriver click (trusted input: a user
+    /// gesture, which e.g. `requestDevice` needs).
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let e = self
+            .client()
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no {css}"))?;
+        e.click().await.with_context(|| format!("clicking {css}"))
+    }
+
+    /// Clicks `button#<id>` (see [`Harness::click`]).
+    pub async fn click_button(&self, id: &str) -> Result<()> {
+        self.click(&format!("button#{id}")).await
+    }
+
     /// Id of the focused element (`null` if it has none).
     pub async fn focused_id(&self) -> Result<Value> {
         self.js("document.activeElement?.id || null").await

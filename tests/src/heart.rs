@@ -7,7 +7,6 @@
 //! then RR intervals (u16 LE each, in 1/1024 s) to the end of the packet.
 
 use anyhow::{ensure, Context, Result};
-use fantoccini::Locator;
 use serde_json::Value;
 
 use crate::Harness;
@@ -330,19 +329,6 @@ impl Harness {
             )
             .await?;
         Ok(v.as_str().unwrap_or_default().to_string())
-    }
-
-    /// Clicks `button#<id>` with a WebDriver click (trusted input: a user gesture, which
-    /// `requestDevice` needs).
-    pub async fn click_button(&self, id: &str) -> Result<()> {
-        let b = self
-            .client()
-            .find(Locator::Css(&format!("button#{id}")))
-            .await
-            .with_context(|| format!("no button#{id}"))?;
-        b.click()
-            .await
-            .with_context(|| format!("clicking button#{id}"))
     }
 }
 

@@ -31,6 +31,22 @@ pub const DESKTOP: (u32, u32) = (1280, 900);
 /// Phone viewport for the docs screenshot.
 pub const PHONE: (u32, u32) = (390, 844);
 
+/// Starts a harness named `name`, opens the app and waits until it is ready, runs `body`, then
+/// checks the session ([`Harness::finish`]); a failure of `body` comes with a screenshot and the
+/// page's state ([`Harness::fail`]).
+pub async fn with_ready_app(
+    name: &str,
+    body: impl AsyncFnOnce(&mut Harness) -> Result<()>,
+) -> Result<()> {
+    let mut h = Harness::start(name).await?;
+    h.open().await?;
+    h.wait_ready().await?;
+    if let Err(e) = body(&mut h).await {
+        return h.fail(&format!("{e:#}")).await;
+    }
+    h.finish().await
+}
+
 /// The folder to serve: `ATTUNE_DIST`, else `<workspace>/dist`. Fails if it has no index.html.
 pub fn dist_dir() -> Result<PathBuf> {
     let dir = match std::env::var_os("ATTUNE_DIST") {

@@ -3,8 +3,7 @@
 //! phone width. Serious and critical violations fail the test; the others are printed.
 
 use anyhow::{bail, ensure, Context, Result};
-use attune_e2e::{workspace_root, Harness};
-use fantoccini::Locator;
+use attune_e2e::{with_ready_app, workspace_root, Harness};
 use serde_json::Value;
 
 /// Runs axe on the document and returns its violations in brief.
@@ -52,18 +51,11 @@ async fn axe_finds_no_serious_violations() -> Result<()> {
             axe_path.display()
         )
     })?;
-    let mut h = Harness::start("accessibility").await?;
-    h.open().await?;
-    h.wait_ready().await?;
-    let result = async {
+    with_ready_app("accessibility", async |h: &mut Harness| {
         h.like_artist("Massive Attack").await?;
         h.click_mood(-0.4, 0.3).await?;
         h.wait_recs().await?;
-        h.client()
-            .find(Locator::Id("data-delete"))
-            .await?
-            .click()
-            .await?;
+        h.click_button("data-delete").await?;
         h.wait_js(
             "the delete confirmation",
             "!!document.querySelector('#data-delete-confirm')",
@@ -74,13 +66,9 @@ async fn axe_finds_no_serious_violations() -> Result<()> {
             .execute(&format!("{axe}\nreturn typeof axe;"), vec![])
             .await
             .context("injecting axe-core")?;
-        audit(&h, "desktop").await?;
+        audit(h, "desktop").await?;
         h.emulate_viewport((390, 844), true).await?;
-        audit(&h, "phone").await
-    }
-    .await;
-    if let Err(e) = result {
-        return h.fail(&format!("{e:#}")).await;
-    }
-    h.finish().await
+        audit(h, "phone").await
+    })
+    .await
 }

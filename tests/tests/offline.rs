@@ -4,8 +4,7 @@
 //! and a sound new build waits until the user takes it, then replaces the old cache.
 
 use anyhow::{ensure, Context, Result};
-use attune_e2e::{Fault, Harness};
-use fantoccini::Locator;
+use attune_e2e::{with_ready_app, Fault, Harness};
 use serde_json::Value;
 
 /// Attune's caches, sorted.
@@ -54,13 +53,7 @@ async fn offline_reload(h: &mut Harness, liked: &str, what: &str) -> Result<()> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_offline_and_updates_only_whole() -> Result<()> {
-    let mut h = Harness::start("offline").await?;
-    h.open().await?;
-    h.wait_ready().await?;
-    if let Err(e) = run(&mut h).await {
-        return h.fail(&format!("{e:#}")).await;
-    }
-    h.finish().await
+    with_ready_app("offline", run).await
 }
 
 async fn run(h: &mut Harness) -> Result<()> {
@@ -139,11 +132,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     )
     .await?;
     h.js("(window.__oldPage = true)").await?;
-    h.client()
-        .find(Locator::Id("update-reload"))
-        .await?
-        .click()
-        .await?;
+    h.click_button("update-reload").await?;
     // The page reloads into the new build, and the old cache is gone.
     h.wait_js(
         "only the new build's cache",

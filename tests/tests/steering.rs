@@ -4,8 +4,7 @@
 
 use anyhow::{ensure, Context, Result};
 use attune_e2e::app::ids;
-use attune_e2e::Harness;
-use fantoccini::Locator;
+use attune_e2e::{with_ready_app, Harness};
 
 /// The first recommendation's id, its "Why?" lines (signal, text) and its listen link.
 const FIRST_JS: &str = "(() => { const li = document.querySelector('#recommendations li.rec'); \
@@ -23,13 +22,7 @@ fn share(text: &str) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn why_listen_and_not_for_me() -> Result<()> {
-    let mut h = Harness::start("steering").await?;
-    h.open().await?;
-    h.wait_ready().await?;
-    if let Err(e) = run(&mut h).await {
-        return h.fail(&format!("{e:#}")).await;
-    }
-    h.finish().await
+    with_ready_app("steering", run).await
 }
 
 async fn run(h: &mut Harness) -> Result<()> {
@@ -39,11 +32,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     h.wait_recs().await?;
 
     // "Why?": taste (naming a liked artist) and mood, whose shares add up to 100%.
-    h.client()
-        .find(Locator::Css("#recommendations li.rec .rec-why summary"))
-        .await?
-        .click()
-        .await?;
+    h.click("#recommendations li.rec .rec-why summary").await?;
     let first = h.js(FIRST_JS).await?;
     ensure!(first["open"] == true, "Why? did not open: {first}");
     let why = first["why"].as_array().context("no why lines")?;
@@ -81,12 +70,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     // "Not for me": gone from the list, listed as excluded, still so after a reload.
     let id = first["id"].as_str().context("no id")?.to_string();
     let before = h.wait_recs().await?;
-    h.client()
-        .find(Locator::Css(
-            "#recommendations li.rec:first-child button.rec-exclude",
-        ))
-        .await?
-        .click()
+    h.click("#recommendations li.rec:first-child button.rec-exclude")
         .await?;
     let after = h
         .wait_recs_change("excluding the first pick", &before)
@@ -114,11 +98,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     );
 
     // Taken back: the pick returns to its place.
-    h.client()
-        .find(Locator::Css("#excluded li button.include"))
-        .await?
-        .click()
-        .await?;
+    h.click("#excluded li button.include").await?;
     let back = h
         .wait_recs_change("taking the exclusion back", &reloaded)
         .await?;

@@ -5,7 +5,7 @@
 //! was a same-origin GET of a static file.
 
 use anyhow::{ensure, Context, Result};
-use attune_e2e::{wait_for, Harness};
+use attune_e2e::{wait_for, with_ready_app, Harness};
 use fantoccini::Locator;
 use serde_json::Value;
 
@@ -52,13 +52,7 @@ async fn import(h: &mut Harness, path: &std::path::Path, kind: &str) -> Result<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csp_and_your_data_export_import_delete() -> Result<()> {
-    let mut h = Harness::start("your-data").await?;
-    h.open().await?;
-    h.wait_ready().await?;
-    if let Err(e) = run(&mut h).await {
-        return h.fail(&format!("{e:#}")).await;
-    }
-    h.finish().await
+    with_ready_app("your-data", run).await
 }
 
 async fn run(h: &mut Harness) -> Result<()> {
@@ -136,11 +130,7 @@ async fn run(h: &mut Harness) -> Result<()> {
             serde_json::json!({"behavior": "allow", "downloadPath": downloads.path()}),
         )
         .await?;
-    h.client()
-        .find(Locator::Id("data-export"))
-        .await?
-        .click()
-        .await?;
+    h.click_button("data-export").await?;
     let file = wait_for("the exported file in the download folder", || {
         std::fs::read_dir(downloads.path())
             .ok()?
@@ -210,22 +200,14 @@ async fn run(h: &mut Harness) -> Result<()> {
     }
 
     // Delete everything: asks first, then nothing of Attune's is left, even after a reload.
-    h.client()
-        .find(Locator::Id("data-delete"))
-        .await?
-        .click()
-        .await?;
+    h.click_button("data-delete").await?;
     h.wait_js(
         "the delete confirmation",
         "!!document.querySelector('#data-delete-confirm')",
     )
     .await?;
     ensure!(stored(h).await? == before, "asking deleted something");
-    h.client()
-        .find(Locator::Id("data-delete-yes"))
-        .await?
-        .click()
-        .await?;
+    h.click_button("data-delete-yes").await?;
     h.wait_js(
         "#data-message[data-kind=done] after deleting",
         "document.querySelector('#data-message')?.dataset.kind === 'done'",

@@ -6,6 +6,53 @@ use attune_engine::Recommender;
 use leptos::prelude::*;
 use std::sync::Arc;
 
+/// The one button of an artist chip.
+struct ChipButton {
+    class: &'static str,
+    glyph: &'static str,
+    /// The accessible label, before and after the artist's name.
+    label: (&'static str, &'static str),
+}
+
+impl ChipButton {
+    const UNLIKE: ChipButton = ChipButton {
+        class: "unlike",
+        glyph: "\u{d7}",
+        label: ("Remove ", " from your likes"),
+    };
+    const INCLUDE: ChipButton = ChipButton {
+        class: "unlike include",
+        glyph: "\u{21ba}",
+        label: ("Recommend ", " again"),
+    };
+}
+
+/// One `<li>` per (id, name), each with `button` calling `action(id)`.
+fn chips(
+    rows: Vec<(u32, String)>,
+    button: ChipButton,
+    action: impl Fn(u32) + Copy + 'static,
+) -> impl IntoView {
+    rows.into_iter()
+        .map(|(id, name)| {
+            let label = format!("{}{name}{}", button.label.0, button.label.1);
+            view! {
+                <li data-artist-id=id.to_string()>
+                    <span class="row-title">{name}</span>
+                    <button
+                        class=button.class
+                        type="button"
+                        aria-label=label
+                        on:click=move |_| action(id)
+                    >
+                        {button.glyph}
+                    </button>
+                </li>
+            }
+        })
+        .collect_view()
+}
+
 /// The list of likes, newest first; ids no longer in the catalog are still shown so they can be removed.
 #[component]
 pub fn Likes(rec: Arc<Recommender>) -> impl IntoView {
@@ -40,53 +87,13 @@ pub fn Likes(rec: Arc<Recommender>) -> impl IntoView {
                 <p class="hint">"Nothing yet. Search above and press Like on a few artists or tracks."</p>
             </Show>
             <ul id="likes" class="rows chips">
-                {move || {
-                    rows()
-                        .into_iter()
-                        .map(|(id, name)| {
-                            let label = format!("Remove {name} from your likes");
-                            view! {
-                                <li data-artist-id=id.to_string()>
-                                    <span class="row-title">{name}</span>
-                                    <button
-                                        class="unlike"
-                                        type="button"
-                                        aria-label=label
-                                        on:click=move |_| state.unlike(id)
-                                    >
-                                        "\u{d7}"
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
+                {move || chips(rows(), ChipButton::UNLIKE, move |id| state.unlike(id))}
             </ul>
             <Show when=any_excluded>
                 <div class="excluded-list">
                     <h3 id="excluded-heading">"Not for me"</h3>
                     <ul id="excluded" class="rows chips" aria-labelledby="excluded-heading">
-                        {move || {
-                            excluded()
-                                .into_iter()
-                                .map(|(id, name)| {
-                                    let label = format!("Recommend {name} again");
-                                    view! {
-                                        <li data-artist-id=id.to_string()>
-                                            <span class="row-title">{name}</span>
-                                            <button
-                                                class="unlike include"
-                                                type="button"
-                                                aria-label=label
-                                                on:click=move |_| state.include(id)
-                                            >
-                                                "\u{21ba}"
-                                            </button>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()
-                        }}
+                        {move || chips(excluded(), ChipButton::INCLUDE, move |id| state.include(id))}
                     </ul>
                 </div>
             </Show>
