@@ -84,7 +84,7 @@ pub fn App() -> impl IntoView {
             view! {
                 <div class="layout">
                     <div class="controls">
-                        <MoodPlane />
+                        <MoodPlane ranked=ranked />
                         <StrengthSlider />
                         <HeartPanel ranked=ranked />
                         <Search rec=rec.clone() />

@@ -5,7 +5,7 @@
 use crate::state::AppState;
 use attune_engine::fusion::{fuse, CurrentState};
 use attune_engine::rank::Drivers;
-use attune_engine::{ArtistIdx, Recommender, Request};
+use attune_engine::{ArtistIdx, Emotion, Recommender, Request};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -31,6 +31,8 @@ pub struct Item {
     pub because: Option<String>,
     /// Listeners of the artist in the training data (for cold-start explanations).
     pub listeners: u32,
+    /// Where the pick sits on the valence-arousal plane: its track's emotion, else the artist's.
+    pub emotion: Option<Emotion>,
 }
 
 /// Both rankings and the state behind the shown one, as memos.
@@ -109,6 +111,10 @@ fn rank(
             drivers: r.drivers,
             because: r.because.map(|b| catalog.artist(b).name.clone()),
             listeners: catalog.artist(r.artist).listeners,
+            emotion: r
+                .track
+                .map(|t| catalog.track(t).emotion.emotion)
+                .or(catalog.artist(r.artist).emotion.map(|e| e.emotion)),
         })
         .collect()
 }

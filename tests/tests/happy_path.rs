@@ -80,6 +80,25 @@ async fn mood_likes_recommendations_survive_reload() -> Result<()> {
         .await?;
     h.screenshot("energetic-dark").await?;
 
+    // The picks are drawn on the plane, numbered in list order, and follow the list.
+    let marks = h
+        .wait_js(
+            "the picks on the plane to follow the list",
+            &format!(
+                "(() => {{ const m = [...document.querySelectorAll('#mood-plane .rec-mark')] \
+                 .map(g => g.dataset.artistId); \
+                 const r = {}; \
+                 return m.length >= 5 && m.every(id => r.includes(id)) \
+                   && m.join() === r.filter(id => m.includes(id)).join() && m; }})()",
+                serde_json::to_string(&ids(&dark))?
+            ),
+        )
+        .await?;
+    ensure!(
+        marks.as_array().is_some_and(|m| m.len() <= 10),
+        "marks {marks}"
+    );
+
     // Mood strength to the far end: the blend of taste and mood changes.
     let s0 = h.strength().await?;
     let target = if s0 >= 50.0 { 0 } else { 100 };

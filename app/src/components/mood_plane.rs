@@ -1,5 +1,8 @@
-//! The valence-arousal plane: click, drag or use the arrow keys to place the current mood.
+//! The valence-arousal plane: click, drag or use the arrow keys to place the current mood. The
+//! current recommendations are drawn on it (numbered squares), and so is the state the heart
+//! moved the mood to (a ring), live.
 
+use crate::ranking::Ranked;
 use crate::state::AppState;
 use attune_engine::Emotion;
 use leptos::prelude::*;
@@ -55,9 +58,9 @@ fn stepped(from: Emotion, key: &str) -> Option<Emotion> {
     ))
 }
 
-/// `#mood-plane` with its `#mood-label`.
+/// `#mood-plane` with its `#mood-label`, the picks of `ranked` and the fused state.
 #[component]
-pub fn MoodPlane() -> impl IntoView {
+pub fn MoodPlane(ranked: Ranked) -> impl IntoView {
     let state = AppState::get();
     let plane = NodeRef::<Svg>::new();
     let dragging = StoredValue::new(false);
@@ -97,6 +100,37 @@ pub fn MoodPlane() -> impl IntoView {
         })
     };
 
+    // Decorative for screen readers: the list itself is the accessible form.
+    let marks = move || {
+        ranked
+            .fused
+            .get()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, it)| {
+                let (x, y) = to_svg(&it.emotion?);
+                let title = format!("{}. {}", i + 1, it.name);
+                Some(view! {
+                    <g
+                        class="rec-mark"
+                        data-artist-id=it.artist_id.to_string()
+                        transform=format!("translate({x:.1} {y:.1})")
+                    >
+                        <title>{title}</title>
+                        <rect x="-5" y="-5" width="10" height="10" rx="1.5" />
+                        <text y="3.2" text-anchor="middle">{(i + 1).to_string()}</text>
+                    </g>
+                })
+            })
+            .collect_view()
+    };
+    let fused = move || {
+        let c = ranked.current.get();
+        (c.arousal_shift != 0.0)
+            .then(|| c.emotion.map(|e| to_svg(&e)))
+            .flatten()
+            .map(|(x, y)| view! { <circle id="fused-state" class="fused" cx=x cy=y r="10" /> })
+    };
     let on_down = move |ev: web_sys::PointerEvent| {
         if ev.button() != 0 {
             return;
@@ -194,7 +228,9 @@ pub fn MoodPlane() -> impl IntoView {
                     <text class="q-name" x="10" y="16">"tense"</text>
                     <text class="q-name" x="10" y="192">"sad"</text>
                     <text class="q-name" x="190" y="192" text-anchor="end">"relaxed"</text>
+                    <g class="rec-marks" aria-hidden="true">{marks}</g>
                     {trail}
+                    {fused}
                     <circle
                         class="dot"
                         class:unset=move || state.mood.with(Option::is_none)
