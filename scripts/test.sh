@@ -17,7 +17,7 @@ step "native unit tests (engine, model-export on ../shared/data)"
 cargo test --workspace --exclude attune-app --exclude attune-e2e
 
 step "engine in wasm32, headless Chromium: parity with native"
-cargo test -p attune-engine --target wasm32-unknown-unknown --test parity -- --nocapture
+cargo test -p attune-engine --target wasm32-unknown-unknown --test parity --test audio_parity -- --nocapture
 
 step "site build (trunk --release)"
 trunk build --release

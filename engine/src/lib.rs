@@ -2,6 +2,7 @@
 //! `wasm32-unknown-unknown` (for the app); it has no browser or file-system dependencies.
 //!
 //! - [`emotion`]: the valence-arousal-dominance space and emotional fit.
+//! - [`audio`]: the log-mel front end (resampling, STFT, mel filterbank) of the music-emotion model.
 //! - [`catalog`], [`cf`], [`manifest`], [`assets`]: the shipped asset formats, validated on load.
 //! - [`cf`]: SVD++ item side and the on-device user fold-in.
 //! - [`rank`]: the hybrid of taste and mood, top-k, and one-line reasons.
@@ -13,6 +14,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod assets;
+pub mod audio;
 pub mod binfmt;
 pub mod catalog;
 pub mod cf;
