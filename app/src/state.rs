@@ -8,6 +8,16 @@ use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartCalibration, Hea
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
 
+/// A reading of the heart and whose heart it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeartReading {
+    /// What the engine makes of the strap's packets now.
+    pub estimate: ArousalEstimate,
+    /// The user's own strap (false for the simulated one: a recorded stranger's heart, which may
+    /// move the list like any reading but never calibrates the user's weight).
+    pub own: bool,
+}
+
 /// Copyable handles to the app's state, provided as context.
 #[derive(Debug, Clone, Copy)]
 pub struct AppState {
@@ -16,7 +26,7 @@ pub struct AppState {
     /// The mood shown and used for ranking; ahead of the profile while the user drags.
     pub mood: RwSignal<Option<Emotion>>,
     /// The heart's arousal reading, while a strap delivers fresh readings.
-    pub heart: RwSignal<Option<ArousalEstimate>>,
+    pub heart: RwSignal<Option<HeartReading>>,
     /// Why the last save failed, until a save succeeds.
     pub save_error: RwSignal<Option<String>>,
     /// A start-up message about the stored profile, until dismissed.
@@ -100,7 +110,7 @@ impl AppState {
     /// The heart's reading at this user's weight, as the ranking fuses it. Tracked.
     pub fn live(&self) -> Option<LiveArousal> {
         let weight = self.heart_weight().weight;
-        self.heart.get().map(|e| e.live(weight))
+        self.heart.get().map(|r| r.estimate.live(weight))
     }
 
     /// Forgets the pairs of stated moods and heart readings (the weight returns to the population's).
@@ -140,10 +150,15 @@ impl AppState {
     }
 
     /// Moves the live mood and records it in the history, unless it is already the current one.
-    /// With a trustworthy heart reading, the statement also becomes a calibration pair.
+    /// With a trustworthy reading of the user's own heart, the statement also becomes a
+    /// calibration pair.
     pub fn record_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));
-        let reading = self.heart.get_untracked();
+        let reading = self
+            .heart
+            .get_untracked()
+            .filter(|r| r.own)
+            .map(|r| r.estimate);
         self.change(|p| {
             if p.mood() == Some(mood) {
                 return false;

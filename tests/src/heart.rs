@@ -469,6 +469,18 @@ impl Harness {
         })
     }
 
+    /// Opens the app as the returning user of [`calibrated_profile_json`].
+    pub async fn open_as_calibrated_wearer(&mut self) -> Result<()> {
+        self.open().await?;
+        self.wait_ready().await?;
+        let now = self
+            .js("Date.now()")
+            .await?
+            .as_f64()
+            .context("Date.now()")?;
+        self.seed_profile(&calibrated_profile_json(now)?).await
+    }
+
     /// Stores `profile` as the app's saved profile and reloads, as a returning user would arrive.
     pub async fn seed_profile(&mut self, profile: &str) -> Result<()> {
         let key = serde_json::to_string("attune.profile")?;

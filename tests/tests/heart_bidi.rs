@@ -7,8 +7,7 @@
 //! fires `characteristicvaluechanged` on the app's characteristic. See `bt_emulation` for what
 //! Chromium needs here.
 //!
-//! The wearer is a returning user whose calibration gives the heart weight, so the list must move
-//! (the fake-BlueZ test wears it as a new user, whose list must not).
+//! The wearer is a returning user whose calibration gives the heart weight, so the list must move.
 
 use std::sync::Arc;
 
@@ -16,8 +15,8 @@ use anyhow::{ensure, Context, Result};
 use attune_e2e::app::ids;
 use attune_e2e::bidi::Bidi;
 use attune_e2e::bt_emulation::{EmulatedStrap, CHROMIUM_FLAGS};
-use attune_e2e::heart::{calibrated_profile_json, LOCATION_CHEST};
-use attune_e2e::heart_scenario::{self, StrapFacts, Wearer};
+use attune_e2e::heart::LOCATION_CHEST;
+use attune_e2e::heart_scenario::{self, StrapFacts};
 use attune_e2e::{artifacts_dir, BrowserExtras, Harness};
 
 const ADDRESS: &str = "09:09:09:09:09:09";
@@ -33,11 +32,8 @@ async fn bidi_emulated_strap_drives_the_heart_panel() -> Result<()> {
     };
     let mut h = Harness::start_with("heart-bidi", extras).await?;
     // A returning user whose earlier mood statements followed their heart (stored profile).
-    h.open().await?;
-    h.wait_ready().await?;
-    let now = h.js("Date.now()").await?.as_f64().context("Date.now()")?;
-    h.seed_profile(&calibrated_profile_json(now)?).await?;
     // simulateAdapter after the (re)load: the emulation belongs to the loaded page.
+    h.open_as_calibrated_wearer().await?;
     let url = h.browser.bidi_url.clone().context("no BiDi session")?;
     let bidi = Arc::new(Bidi::connect(&url)?);
     let strap = EmulatedStrap::install(
@@ -54,7 +50,7 @@ async fn bidi_emulated_strap_drives_the_heart_panel() -> Result<()> {
         location: "Chest".into(),
         battery: format!("{BATTERY}%"),
     };
-    let result = heart_scenario::run(&mut h, &strap, &facts, Wearer::Calibrated).await;
+    let result = heart_scenario::run(&mut h, &strap, &facts).await;
     let transcript = artifacts_dir().join("heart-bidi-transcript.txt");
     std::fs::write(&transcript, bidi.transcript().join("\n") + "\n")?;
     let outcome = match result {

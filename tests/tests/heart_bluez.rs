@@ -23,7 +23,7 @@ use attune_e2e::bidi::{accept_device_prompt, Bidi};
 use attune_e2e::bluez::{FakeBluez, StrapSpec, SystemBus};
 use attune_e2e::bt_emulation::CHROMIUM_FLAGS;
 use attune_e2e::heart::LOCATION_CHEST;
-use attune_e2e::heart_scenario::{self, StrapFacts, Wearer};
+use attune_e2e::heart_scenario::{self, StrapFacts};
 use attune_e2e::{artifacts_dir, wait_for, BrowserExtras, Harness};
 use serde_json::json;
 
@@ -47,8 +47,8 @@ async fn bluez_strap_drives_the_heart_panel() -> Result<()> {
         bidi: true,
     };
     let mut h = Harness::start_with("heart-bluez", extras).await?;
-    h.open().await?;
-    h.wait_ready().await?;
+    // A returning user whose earlier mood statements followed their heart: the list must move.
+    h.open_as_calibrated_wearer().await?;
 
     let url = h.browser.bidi_url.clone().context("no BiDi session")?;
     let bidi = Bidi::connect(&url)?;
@@ -72,7 +72,7 @@ async fn bluez_strap_drives_the_heart_panel() -> Result<()> {
         location: "Chest".into(),
         battery: format!("{BATTERY}%"),
     };
-    let result = heart_scenario::run(&mut h, &bluez, &facts, Wearer::New).await;
+    let result = heart_scenario::run(&mut h, &bluez, &facts).await;
     let transcript = artifacts_dir().join("heart-bluez-transcript.txt");
     let log = [bidi.transcript(), vec![String::new()], bluez.calls()].concat();
     std::fs::write(&transcript, log.join("\n") + "\n")?;

@@ -4,7 +4,7 @@
 use crate::components::heart_chart::HeartChart;
 use crate::heart::{use_heart_rate, HeartRate, Status, UseHeartRateOptions};
 use crate::ranking::{changed_picks, Ranked};
-use crate::state::AppState;
+use crate::state::{AppState, HeartReading};
 use attune_engine::heart::calibration::{MIN_PAIRS, MIN_PAIR_GAP_MS};
 use attune_engine::heart::{HeartWeight, WeightSource, HEART_AROUSAL_R};
 use leptos::prelude::*;
@@ -27,7 +27,14 @@ fn signed2(x: f32) -> String {
 }
 
 /// The sentence in `#hr-calibration`.
-fn calibration_text(w: &HeartWeight) -> String {
+fn calibration_text(w: &HeartWeight, simulated: bool) -> String {
+    if simulated {
+        return format!(
+            "Calibration: {} moments paired with your own heart. The simulated strap's heart is \
+             not yours, so moods you set now are not paired with it.",
+            w.pairs
+        );
+    }
     match w.source {
         WeightSource::Population => format!(
             "Calibration: {} of {MIN_PAIRS} moments collected. Each time you set your mood while \
@@ -112,7 +119,14 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
         baseline: state.profile.with_untracked(|p| p.heart_baseline),
         on_baseline: Rc::new(move |b| state.set_heart_baseline(b)),
     });
-    Effect::new(move |_| state.heart.set(hr.estimate.get()));
+    Effect::new(move |_| {
+        let own = hr.status.get() != Status::Simulated;
+        state.heart.set(
+            hr.estimate
+                .get()
+                .map(|estimate| HeartReading { estimate, own }),
+        );
+    });
     on_cleanup(move || state.heart.set(None));
     let weight = Memo::new(move |_| state.heart_weight());
 
@@ -234,6 +248,7 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
                         id="hr-arousal"
                         class="value"
                         data-arousal=move || est.get().map(|e| fixed2(e.arousal.get()))
+                        data-quality=move || est.get().map(|e| fixed2(e.quality))
                         data-confidence=move || {
                             est.get().map(|e| fixed2(e.confidence(weight.get().weight)))
                         }
@@ -276,7 +291,7 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
                         WeightSource::Personal => "personal",
                     }
                 >
-                    {move || calibration_text(&weight.get())}
+                    {move || calibration_text(&weight.get(), status.get() == Status::Simulated)}
                 </p>
                 <button
                     id="hr-calibration-reset"
