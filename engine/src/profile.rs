@@ -266,15 +266,7 @@ mod tests {
         let old = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35}"#;
         let mut p = Profile::from_json(old).unwrap();
         assert!(p.heart_calibration.is_empty());
-        let reading = ArousalEstimate {
-            arousal: Axis::clamped(0.4),
-            quality: 1.0,
-            freshness: 1.0,
-            bpm: 80.0,
-            rmssd_ms: None,
-            resting_bpm: 65.0,
-            baseline_progress: 1.0,
-        };
+        let reading = ArousalEstimate::steady(0.4, 1.0);
         assert_eq!(
             p.heart_calibration
                 .record(1e12, Some(&reading), Axis::clamped(0.5)),

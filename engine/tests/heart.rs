@@ -160,15 +160,7 @@ proptest! {
         let mut t = 0.0f64;
         for (dt, heart, stated, quality) in records {
             t += dt;
-            let reading = ArousalEstimate {
-                arousal: Axis::clamped(heart),
-                quality,
-                freshness: 1.0,
-                bpm: 70.0,
-                rmssd_ms: None,
-                resting_bpm: 65.0,
-                baseline_progress: 1.0,
-            };
+            let reading = ArousalEstimate::steady(heart, quality);
             c.record(t, Some(&reading), Axis::clamped(stated));
             let w = c.weight();
             prop_assert!((0.0..=1.0).contains(&w.weight), "{w:?}");

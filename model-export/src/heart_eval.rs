@@ -550,15 +550,7 @@ pub struct PersonalRule {
 /// The heart's arousal reading for a play, as the engine maps it (heart-rate term only: SiTunes
 /// has no RR intervals), at full quality.
 fn play_reading(p: &Play) -> ArousalEstimate {
-    ArousalEstimate {
-        arousal: Axis::clamped((p.hr() / f64::from(HR_SPAN_BPM)) as f32),
-        quality: 1.0,
-        freshness: 1.0,
-        bpm: 70.0 + p.hr() as f32,
-        rmssd_ms: None,
-        resting_bpm: 70.0,
-        baseline_progress: 1.0,
-    }
+    ArousalEstimate::steady((p.hr() / f64::from(HR_SPAN_BPM)) as f32, 1.0)
 }
 
 /// Replays the personal rule on each user's plays in time order.

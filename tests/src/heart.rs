@@ -427,15 +427,7 @@ pub fn calibrated_profile_json(now_ms: f64) -> Result<String> {
     for i in 0..16 {
         let heart = -0.6 + 1.2 * i as f32 / 15.0;
         let stated = 0.9 * heart + if i % 2 == 0 { 0.08 } else { -0.08 };
-        let reading = ArousalEstimate {
-            arousal: Axis::clamped(heart),
-            quality: 1.0,
-            freshness: 1.0,
-            bpm: 60.0 + 30.0 * heart,
-            rmssd_ms: Some(39.0),
-            resting_bpm: 60.5,
-            baseline_progress: 1.0,
-        };
+        let reading = ArousalEstimate::steady(heart, 1.0);
         let at = now_ms - 86_400_000.0 + f64::from(i) * 120_000.0;
         let r = calibration.record(at, Some(&reading), Axis::clamped(stated));
         ensure!(r == Recorded::Added, "seed pair {i}: {r:?}");

@@ -244,15 +244,7 @@ mod tests {
     use super::*;
 
     fn reading(arousal: f32, quality: f32) -> ArousalEstimate {
-        ArousalEstimate {
-            arousal: Axis::clamped(arousal),
-            quality,
-            freshness: 1.0,
-            bpm: 70.0,
-            rmssd_ms: None,
-            resting_bpm: 65.0,
-            baseline_progress: 1.0,
-        }
+        ArousalEstimate::steady(arousal, quality)
     }
 
     fn calibrated(pairs: &[(f32, f32)]) -> HeartCalibration {

@@ -301,6 +301,22 @@ pub struct ArousalEstimate {
 }
 
 impl ArousalEstimate {
+    /// A steady, fully fresh reading known only by its arousal and quality (recorded data replayed
+    /// through the engine, and tests); the heart rate is what the mapping implies at the default
+    /// resting rate.
+    pub fn steady(arousal: f32, quality: f32) -> ArousalEstimate {
+        let arousal = Axis::clamped(arousal);
+        ArousalEstimate {
+            arousal,
+            quality: if quality > 0.0 { quality.min(1.0) } else { 0.0 },
+            freshness: 1.0,
+            bpm: DEFAULT_RESTING_BPM + arousal.get() * HR_SPAN_BPM,
+            rmssd_ms: None,
+            resting_bpm: DEFAULT_RESTING_BPM,
+            baseline_progress: 1.0,
+        }
+    }
+
     /// How much the ranking should trust it, in [0, 1]: the heart's `weight` (from
     /// [`crate::heart::HeartCalibration::weight`]) times [`ArousalEstimate::quality`].
     pub fn confidence(&self, weight: f32) -> f32 {
