@@ -1,6 +1,7 @@
 //! The root component: loads the assets, then lays out the controls and the recommendations.
 
 use crate::assets::{self, CacheMode};
+use crate::components::genre_map::GenreMap;
 use crate::components::heart::HeartPanel;
 use crate::components::likes::Likes;
 use crate::components::mood_plane::MoodPlane;
@@ -88,10 +89,11 @@ pub fn App() -> impl IntoView {
                         <StrengthSlider />
                         <HeartPanel ranked=ranked />
                         <Search rec=rec.clone() />
-                        <Likes rec=rec />
+                        <Likes rec=rec.clone() />
                     </div>
                     <div class="results">
                         <Recommendations ranked=ranked />
+                        <GenreMap rec=rec />
                     </div>
                 </div>
             }

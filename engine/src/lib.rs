@@ -7,6 +7,7 @@
 //! - [`cf`]: SVD++ item side and the on-device user fold-in.
 //! - [`rank`]: the hybrid of taste and mood, top-k, and one-line reasons.
 //! - [`fusion`]: the stated mood fused with live signals.
+//! - [`genre_map`]: where the catalog's genres sit on the valence-arousal plane.
 //! - [`heart`]: heart-rate strap packets, signal chain, per-user calibration.
 //! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
@@ -22,6 +23,7 @@ pub mod data_export;
 pub mod emotion;
 pub mod error;
 pub mod fusion;
+pub mod genre_map;
 pub mod heart;
 pub mod manifest;
 pub mod profile;

@@ -109,6 +109,8 @@ pub fn MoodPlane(ranked: Ranked) -> impl IntoView {
             .enumerate()
             .filter_map(|(i, it)| {
                 let (x, y) = to_svg(&it.emotion?);
+                // Whole marks at the plane's edges.
+                let (x, y) = (x.clamp(6.0, SIZE - 6.0), y.clamp(6.0, SIZE - 6.0));
                 let title = format!("{}. {}", i + 1, it.name);
                 Some(view! {
                     <g
