@@ -251,9 +251,24 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
     ensure!(!effect.is_empty(), "[{route}] #hr-effect is empty");
     h.screenshot("exercise").await?;
 
-    // The user disconnects: no reconnection follows.
+    // The user deletes their data while the strap is still connected, then disconnects (no
+    // reconnection follows): the learned resting baseline must not be saved back.
+    h.click_button("data-delete").await?;
+    h.click_button("data-delete-yes").await?;
+    h.wait_js(
+        "everything deleted",
+        "document.querySelector('#data-message')?.dataset.kind === 'done'",
+    )
+    .await?;
     h.click_button("hr-disconnect").await?;
     h.wait_heart_status("disconnected").await?;
+    let stored = h.js("localStorage.getItem('attune.profile') ?? ''").await?;
+    ensure!(
+        !stored
+            .as_str()
+            .is_some_and(|p| p.contains("heart_baseline") || p.contains("heart_calibration")),
+        "[{route}] heart data came back after deleting everything: {stored}"
+    );
     Ok(Outcome {
         before,
         after,

@@ -130,6 +130,15 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
     on_cleanup(move || state.heart.set(None));
     let weight = Memo::new(move |_| state.heart_weight());
 
+    // Deleting (or importing over) the stored baseline must not be undone by the next save.
+    let c0 = controls.clone();
+    Effect::new(move |had: Option<bool>| {
+        let has = state.profile.with(|p| p.heart_baseline.is_some());
+        if had == Some(true) && !has {
+            c0.forget_baseline();
+        }
+        has
+    });
     let status = hr.status;
     let (c1, c2, c3) = (controls.clone(), controls.clone(), controls);
     let connect_label = move || {

@@ -184,6 +184,14 @@ impl Core {
 
     /// Hands the learned baseline over (real straps only; at most every [`SAVE_EVERY_MS`] unless
     /// `now`).
+    /// Drops the learned and the saved baseline.
+    pub(super) fn forget_baseline(&mut self) {
+        self.saved = HeartBaseline::EMPTY;
+        if self.source == Source::Strap {
+            self.signal.reset_baseline();
+        }
+    }
+
     pub(super) fn save_baseline(&mut self, force: bool) {
         if self.source != Source::Strap {
             return;

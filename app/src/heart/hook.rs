@@ -143,6 +143,12 @@ impl HeartControls {
     pub fn disconnect(&self) {
         session::disconnect(&self.0);
     }
+
+    /// Forgets the learned resting baseline (the user deleted their data): a connected strap
+    /// learns it again from scratch instead of saving the old one back.
+    pub fn forget_baseline(&self) {
+        with_core(&self.0, |c| c.forget_baseline());
+    }
 }
 
 /// Options of [`use_heart_rate`].
