@@ -1,6 +1,7 @@
 //! `#genre-map`: where the catalog's genres sit on the valence-arousal plane (engine
 //! `genre_map`), with the user's current mood for reference and the numbers in a table.
 
+use crate::components::plane::quadrants;
 use crate::state::AppState;
 use attune_engine::genre_map::{genre_map, GenrePoint};
 use attune_engine::Recommender;
@@ -75,12 +76,7 @@ pub fn GenreMap(rec: Arc<Recommender>) -> impl IntoView {
             <h2 id="genre-heading">"How genres feel"</h2>
             <figure>
                 <svg viewBox="0 0 200 200" role="img" aria-label=summary>
-                    <rect class="q q1" x="100" y="0" width="100" height="100" />
-                    <rect class="q q2" x="0" y="0" width="100" height="100" />
-                    <rect class="q q3" x="0" y="100" width="100" height="100" />
-                    <rect class="q q4" x="100" y="100" width="100" height="100" />
-                    <line class="axis" x1="100" y1="0" x2="100" y2="200" />
-                    <line class="axis" x1="0" y1="100" x2="200" y2="100" />
+                    {quadrants()}
                     {marks}
                     {you}
                 </svg>

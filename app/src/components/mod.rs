@@ -6,6 +6,7 @@ pub mod heart_chart;
 pub mod likes;
 pub mod mood_plane;
 pub mod notices;
+pub mod plane;
 pub mod recommendations;
 pub mod search;
 pub mod strength;

@@ -2,6 +2,7 @@
 //! current recommendations are drawn on it (numbered squares), and so is the state the heart
 //! moved the mood to (a ring), live.
 
+use crate::components::plane::quadrants;
 use crate::ranking::Ranked;
 use crate::state::AppState;
 use attune_engine::Emotion;
@@ -220,12 +221,7 @@ pub fn MoodPlane(ranked: Ranked) -> impl IntoView {
                     on:click=on_click
                     on:keydown=on_key
                 >
-                    <rect class="q q1" x="100" y="0" width="100" height="100" />
-                    <rect class="q q2" x="0" y="0" width="100" height="100" />
-                    <rect class="q q3" x="0" y="100" width="100" height="100" />
-                    <rect class="q q4" x="100" y="100" width="100" height="100" />
-                    <line class="axis" x1="100" y1="0" x2="100" y2="200" />
-                    <line class="axis" x1="0" y1="100" x2="200" y2="100" />
+                    {quadrants()}
                     <text class="q-name" x="190" y="16" text-anchor="end">"excited"</text>
                     <text class="q-name" x="10" y="16">"tense"</text>
                     <text class="q-name" x="10" y="192">"sad"</text>
