@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::app::Rec;
+use crate::app::{ids, Rec};
 use crate::heart::{
     exercise_phase, malformed_packets, number, rest_phase, rest_rmssd_ms, CalibrationView,
     HeartView, Packet,
@@ -74,6 +74,27 @@ pub struct Outcome {
     pub packets: usize,
     /// `#hr-calibration` at the end.
     pub calibration: CalibrationView,
+}
+
+/// One line for the test's log: packets, RMSSD, arousal and confidence, how the list moved, the
+/// effect sentence and the calibration.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} packets; RMSSD {} ms; arousal {:.2} -> {:.2} (confidence {:.2}); \
+             recommendations {:?} -> {:?}; effect: {}; calibration {:?}",
+            self.packets,
+            self.rmssd_rest,
+            self.arousal_rest,
+            self.arousal_exercise,
+            self.confidence,
+            ids(&self.before),
+            ids(&self.after),
+            self.effect,
+            self.calibration
+        )
+    }
 }
 
 /// The arousal estimate must rise at least this much from rest to exercise.

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
-use attune_e2e::app::ids;
 use attune_e2e::bidi::Bidi;
 use attune_e2e::bt_emulation::{EmulatedStrap, CHROMIUM_FLAGS};
 use attune_e2e::heart::LOCATION_CHEST;
@@ -84,19 +83,7 @@ async fn bidi_emulated_strap_drives_the_heart_panel() -> Result<()> {
         errors.is_empty(),
         "BiDi refused the hook's answers: {errors:?}"
     );
-    println!(
-        "bidi: {} packets; RMSSD {} ms; arousal {:.2} -> {:.2} (confidence {:.2}); \
-         recommendations {:?} -> {:?}; effect: {}; {}",
-        outcome.packets,
-        outcome.rmssd_rest,
-        outcome.arousal_rest,
-        outcome.arousal_exercise,
-        outcome.confidence,
-        ids(&outcome.before),
-        ids(&outcome.after),
-        outcome.effect,
-        strap.summary()
-    );
+    println!("bidi: {outcome}; {}", strap.summary());
     drop(strap);
     drop(bidi);
     h.finish().await

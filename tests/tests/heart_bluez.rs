@@ -18,7 +18,6 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{ensure, Context, Result};
-use attune_e2e::app::ids;
 use attune_e2e::bidi::{accept_device_prompt, Bidi};
 use attune_e2e::bluez::{FakeBluez, StrapSpec, SystemBus};
 use attune_e2e::bt_emulation::CHROMIUM_FLAGS;
@@ -113,19 +112,7 @@ async fn bluez_strap_drives_the_heart_panel() -> Result<()> {
         errors.is_empty(),
         "BiDi refused the prompt answer: {errors:?}"
     );
-    println!(
-        "bluez: {} packets; RMSSD {} ms; arousal {:.2} -> {:.2} (confidence {:.2}); \
-         recommendations {:?} -> {:?}; effect: {}; {}",
-        outcome.packets,
-        outcome.rmssd_rest,
-        outcome.arousal_rest,
-        outcome.arousal_exercise,
-        outcome.confidence,
-        ids(&outcome.before),
-        ids(&outcome.after),
-        outcome.effect,
-        bluez.summary()
-    );
+    println!("bluez: {outcome}; {}", bluez.summary());
     drop(bidi);
     h.finish().await?;
     drop(bluez);
