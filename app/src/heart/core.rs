@@ -252,6 +252,24 @@ pub(super) fn with_core<R>(rc: &Rc<RefCell<Core>>, f: impl FnOnce(&mut Core) -> 
     Some(f(&mut c))
 }
 
+/// Stops whatever runs and clears "reconnectable", runs `then` with the core still borrowed, and
+/// disconnects the old GATT server once the borrow is released (disconnecting fires
+/// `gattserverdisconnected` at once). `None` (and nothing done) if the core is busy.
+pub(super) fn stop_current<R>(
+    rc: &Rc<RefCell<Core>>,
+    then: impl FnOnce(&mut Core) -> R,
+) -> Option<R> {
+    let (server, r) = with_core(rc, |c| {
+        let server = c.stop();
+        c.out.reconnectable.try_set(false);
+        (server, then(c))
+    })?;
+    if let Some(s) = server {
+        s.disconnect();
+    }
+    Some(r)
+}
+
 pub(super) fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())

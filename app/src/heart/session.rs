@@ -1,7 +1,7 @@
 //! Starting and stopping: the simulated strap (the engine's replay of the verified demo series),
 //! the user's disconnect, and the clean-up on unmount.
 
-use super::core::{now_ms, with_core, Core, Source, Timer};
+use super::core::{now_ms, stop_current, with_core, Core, Source, Timer};
 use super::hook::Status;
 use crate::assets;
 use attune_engine::heart::Replay;
@@ -11,16 +11,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 pub(super) fn disconnect(rc: &Rc<RefCell<Core>>) {
-    let Some((server, source, name)) = with_core(rc, |c| {
-        let server = c.stop();
-        c.out.reconnectable.try_set(false);
-        (server, c.source, c.device_name())
-    }) else {
+    let Some((source, name)) = stop_current(rc, |c| (c.source, c.device_name())) else {
         return;
     };
-    if let Some(s) = server {
-        s.disconnect();
-    }
     with_core(rc, |c| {
         let message = match source {
             Source::Strap => format!(
@@ -41,20 +34,15 @@ pub(super) fn disconnect(rc: &Rc<RefCell<Core>>) {
 }
 
 pub(super) fn simulate(rc: &Rc<RefCell<Core>>) {
-    let Some((gen, server)) = with_core(rc, |c| {
-        let server = c.stop();
-        c.out.reconnectable.try_set(false);
+    let Some(gen) = stop_current(rc, |c| {
         c.say(
             Status::Connecting,
             "Loading the recorded heartbeat for the simulated strap\u{2026}",
         );
-        (c.gen, server)
+        c.gen
     }) else {
         return;
     };
-    if let Some(s) = server {
-        s.disconnect();
-    }
     let weak = Rc::downgrade(rc);
     spawn_local(async move {
         let series = assets::load_demo_rr().await;

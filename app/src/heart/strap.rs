@@ -2,7 +2,7 @@
 //! notifications stall), read 0x2A38 and 0x2A19, and reconnect with backoff when the link drops.
 
 use super::ble::{self, Listener, Step};
-use super::core::{now_ms, with_core, Core, Live, Source, Timer};
+use super::core::{now_ms, stop_current, with_core, Core, Live, Source, Timer};
 use super::hook::{Status, BACKOFF_MS, POLL_MS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,17 +42,12 @@ pub(super) fn connect(rc: &Rc<RefCell<Core>>) {
     let reuse = known.filter(|_| ble::has_get_devices(&bt));
     // The chooser must open now, inside the click.
     let chooser = reuse.is_none().then(|| ble::request_strap(&bt));
-    let Some((gen, server)) = with_core(rc, |c| {
-        let server = c.stop();
+    let Some(gen) = stop_current(rc, |c| {
         c.user_disconnect = false;
-        c.out.reconnectable.try_set(false);
-        (c.gen, server)
+        c.gen
     }) else {
         return;
     };
-    if let Some(s) = server {
-        s.disconnect();
-    }
     let weak = Rc::downgrade(rc);
     match (reuse, chooser) {
         (Some(device), _) => {
