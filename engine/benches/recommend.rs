@@ -9,7 +9,6 @@ mod support;
 mod native {
     use super::support;
     use attune_engine::cf::FoldIn;
-    use attune_engine::{Emotion, MoodStrength, Request};
     use criterion::{criterion_group, Criterion};
     use std::hint::black_box;
 
@@ -17,13 +16,7 @@ mod native {
         let rec = support::recommender();
         let likes = support::bench_likes();
         let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
-        let req = Request {
-            likes: &likes,
-            mood: Some(Emotion::va(0.5, -0.4)),
-            mood_strength: MoodStrength::DEFAULT,
-            exclude: &[],
-            k: 10,
-        };
+        let req = support::bench_request(&likes);
         let mut g = c.benchmark_group("recommend");
         g.bench_function("full_request", |b| {
             b.iter(|| black_box(rec.recommend(black_box(&req))))

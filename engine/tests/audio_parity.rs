@@ -2,6 +2,8 @@
 //! compare against one golden file computed natively (`fixtures/log_mel.json`); regenerate it after
 //! changing the front end with `ATTUNE_BLESS=1 cargo test -p attune-engine --test audio_parity`.
 
+mod support;
+
 use attune_engine::audio::{log_mel, mel::N_MELS};
 use serde_json::{json, Value};
 
@@ -54,9 +56,9 @@ fn check() -> f64 {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn native_matches_golden() {
-    if std::env::var_os("ATTUNE_BLESS").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/log_mel.json");
-        std::fs::write(path, serde_json::to_string(&compute()).unwrap() + "\n").unwrap();
+    if support::bless("log_mel.json", || {
+        serde_json::to_string(&compute()).unwrap() + "\n"
+    }) {
         return;
     }
     let diff = check();

@@ -6,7 +6,6 @@
 mod support;
 
 use attune_engine::cf::FoldIn;
-use attune_engine::{Emotion, MoodStrength, Request};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -25,13 +24,7 @@ fn bench_recommend_vs_dot_scan() {
     let rec = support::recommender();
     let likes = support::bench_likes();
     let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
-    let req = Request {
-        likes: &likes,
-        mood: Some(Emotion::va(0.5, -0.4)),
-        mood_strength: MoodStrength::DEFAULT,
-        exclude: &[],
-        k: 10,
-    };
+    let req = support::bench_request(&likes);
     let (rounds, reps) = (15, 20);
     let (mut full, mut scan) = (Vec::new(), Vec::new());
     let mut sink = 0.0f32;

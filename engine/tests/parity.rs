@@ -115,13 +115,9 @@ fn check() -> f64 {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn native_matches_golden() {
-    if std::env::var_os("ATTUNE_BLESS").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/parity.json");
-        std::fs::write(
-            path,
-            serde_json::to_string_pretty(&compute()).unwrap() + "\n",
-        )
-        .unwrap();
+    if support::bless("parity.json", || {
+        serde_json::to_string_pretty(&compute()).unwrap() + "\n"
+    }) {
         return;
     }
     let diff = check();
