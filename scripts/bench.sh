@@ -21,4 +21,23 @@ PY
 )
 printf '{"wasm": %s,\n "native": %s}\n' "$out" "$native" > public/report/bench.json
 cat public/report/bench.json
+
+# Music emotion: decode + log-mel + CNN of 30 s of audio, wasm32 (Chromium) vs native, one run.
+ewasm=$(cargo test -p attune-engine --features onnx-web --target wasm32-unknown-unknown --test bench_emotion_wasm -- --nocapture 2>&1 | tee /dev/stderr | grep -o 'BENCH {.*}' | sed 's/^BENCH //')
+cargo bench -p attune-engine --features onnx --bench emotion -- --noplot 2>&1 | tee /tmp/attune-emotion-bench.txt
+EWASM="$ewasm" python3 - <<'PY' > public/report/bench-emotion.json
+import json, os, re
+t = open('/tmp/attune-emotion-bench.txt').read()
+def est(name):
+    m = re.search(r'emotion_30s/' + name + r'\s+time:\s+\[\S+ \S+ (\S+) (\S+)', t)
+    v, unit = float(m.group(1)), m.group(2)
+    return round(v * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1.0, 's': 1e3}[unit], 2)
+native = {"target": "native (criterion, median estimate)", **{k + "_ms": est(k) for k in ["decode", "log_mel", "cnn", "full"]}}
+wasm = json.loads(os.environ["EWASM"])
+model = os.path.getsize("public/models/emotion.onnx")
+print(json.dumps({"clip_seconds": 30, "wasm": wasm, "native": native,
+                  "wasm_over_native": {k: round(wasm[k] / native[k], 2) for k in ["decode_ms", "log_mel_ms", "cnn_ms", "full_ms"]},
+                  "model_bytes": model}, indent=1))
+PY
+cat public/report/bench-emotion.json
 cargo run -q -p attune-model-export -- manifest --out public

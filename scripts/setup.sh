@@ -16,6 +16,13 @@ command -v /usr/lib/chromium/chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # dbus-daemon: the e2e tests run a private system bus with a fake BlueZ on it.
 command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus)
+# fluidsynth + the GM soundfont render EMOPIA's MIDI (and users' MIDI) to audio for the emotion model.
+command -v fluidsynth >/dev/null 2>&1 || need_apt+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
+# Encoders for the decoder tests: real FLAC, Ogg Vorbis and MP3 files made from renders.
+command -v flac >/dev/null 2>&1 || need_apt+=(flac)
+command -v oggenc >/dev/null 2>&1 || need_apt+=(vorbis-tools)
+command -v lame >/dev/null 2>&1 || need_apt+=(lame)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -10,11 +10,11 @@ step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
 step "format and lints"
 cargo fmt --all --check
-cargo clippy --workspace --exclude attune-app --all-targets -- -D warnings
-cargo clippy -p attune-app --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --workspace --exclude attune-app --exclude attune-analyse --all-targets -- -D warnings
+cargo clippy -p attune-app -p attune-analyse --target wasm32-unknown-unknown -- -D warnings
 
 step "native unit tests (engine, model-export on ../shared/data)"
-cargo test --workspace --exclude attune-app --exclude attune-e2e
+cargo test --workspace --exclude attune-app --exclude attune-analyse --exclude attune-e2e
 
 step "engine in wasm32, headless Chromium: parity with native"
 cargo test -p attune-engine --target wasm32-unknown-unknown --test parity --test audio_parity -- --nocapture

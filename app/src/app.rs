@@ -1,6 +1,7 @@
 //! The root component: loads the assets, then lays out the controls and the recommendations.
 
 use crate::assets::{self, CacheMode};
+use crate::components::analyse::AnalyseMusic;
 use crate::components::genre_map::GenreMap;
 use crate::components::heart::HeartPanel;
 use crate::components::likes::Likes;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <div class="results">
                         <Recommendations ranked=ranked />
                         <GenreMap rec=rec />
+                        <AnalyseMusic />
                     </div>
                 </div>
             }

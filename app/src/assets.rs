@@ -52,6 +52,19 @@ pub async fn load_demo_rr() -> Result<Vec<u16>, String> {
     parse_rr_text(&text).map_err(|e| format!("{DEMO_RR_FILE} is not valid: {e}"))
 }
 
+/// The music-emotion model (ONNX), checked against the manifest.
+pub const EMOTION_MODEL_FILE: &str = "models/emotion.onnx";
+
+/// Fetches the emotion model and checks its size and sha256 against the manifest.
+pub async fn load_emotion_model() -> Result<Vec<u8>, String> {
+    let manifest = fetch_manifest(CacheMode::Revalidate).await?;
+    let bytes = fetch_bytes(EMOTION_MODEL_FILE, CacheMode::Revalidate).await?;
+    manifest
+        .verify(EMOTION_MODEL_FILE, &bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
 async fn fetch_manifest(mode: CacheMode) -> Result<Manifest, String> {
     let text = fetch_bytes("manifest.json", mode).await?;
     let text = String::from_utf8(text)

@@ -64,6 +64,19 @@ impl AppState {
         self.save_error.set(result.err());
     }
 
+    /// Adds an analysed file to "My library".
+    pub fn add_to_library(&self, track: attune_engine::profile::LibraryTrack) {
+        self.change(|p| {
+            p.add_to_library(track);
+            true
+        });
+    }
+
+    /// Removes a file from "My library".
+    pub fn remove_from_library(&self, name: &str, bytes: u64) {
+        self.change(|p| p.remove_from_library(name, bytes));
+    }
+
     /// Likes an artist by stable id.
     pub fn like(&self, artist_id: u32) {
         self.change(|p| p.like(artist_id));

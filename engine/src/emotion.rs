@@ -174,6 +174,42 @@ pub enum Quadrant {
     Q4,
 }
 
+impl Quadrant {
+    /// All four, in the order models output them.
+    pub const ALL: [Quadrant; 4] = [Quadrant::Q1, Quadrant::Q2, Quadrant::Q3, Quadrant::Q4];
+
+    /// 0..4, in [`Quadrant::ALL`] order.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Whether valence is positive (Q1, Q4).
+    pub fn positive_valence(self) -> bool {
+        matches!(self, Quadrant::Q1 | Quadrant::Q4)
+    }
+
+    /// Whether arousal is high (Q1, Q2).
+    pub fn high_arousal(self) -> bool {
+        matches!(self, Quadrant::Q1 | Quadrant::Q2)
+    }
+
+    /// "Q1".."Q4".
+    pub fn name(self) -> &'static str {
+        ["Q1", "Q2", "Q3", "Q4"][self.index()]
+    }
+
+    /// The most probable quadrant of probabilities in [`Quadrant::ALL`] order.
+    pub fn argmax(p: &[f32; 4]) -> Quadrant {
+        let mut best = 0;
+        for q in 1..4 {
+            if p[q] > p[best] {
+                best = q;
+            }
+        }
+        Quadrant::ALL[best]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

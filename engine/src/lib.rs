@@ -9,6 +9,7 @@
 //! - [`fusion`]: the stated mood fused with live signals.
 //! - [`genre_map`]: where the catalog's genres sit on the valence-arousal plane.
 //! - [`heart`]: heart-rate strap packets, signal chain, per-user calibration.
+//! - `models` (feature `onnx`): the ONNX model runners (tract).
 //! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
 // Numeric kernels index several arrays with one loop variable; iterators would obscure them.
@@ -26,6 +27,8 @@ pub mod fusion;
 pub mod genre_map;
 pub mod heart;
 pub mod manifest;
+#[cfg(feature = "onnx")]
+pub mod models;
 pub mod profile;
 pub mod rank;
 

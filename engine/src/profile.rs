@@ -10,6 +10,26 @@ use serde::{Deserialize, Serialize};
 pub const PROFILE_SCHEMA: u32 = 1;
 /// Most mood entries kept (oldest dropped first).
 pub const MAX_MOOD_HISTORY: usize = 500;
+/// Most "My library" entries kept (oldest dropped first).
+pub const MAX_LIBRARY: usize = 1000;
+
+/// A file the user analysed on this device ("My library"): its name, size and what the
+/// music-emotion model said. The audio itself never leaves the file system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LibraryTrack {
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes (with the name, identifies the file).
+    pub bytes: u64,
+    /// Valence and arousal from the model.
+    pub emotion: Emotion,
+    /// Quadrant probabilities Q1..Q4.
+    pub probabilities: [f32; 4],
+    /// Seconds analysed.
+    pub seconds: f32,
+    /// When it was analysed, ms since the epoch.
+    pub added_ms: f64,
+}
 
 /// One stated mood, with when it was stated (milliseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -51,6 +71,20 @@ pub struct Profile {
         deserialize_with = "lenient_calibration"
     )]
     pub heart_calibration: HeartCalibration,
+    /// Files analysed on this device, oldest first, one entry per (name, size).
+    /// An invalid stored library reads as empty (the likes survive).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_library"
+    )]
+    pub library: Vec<LibraryTrack>,
+}
+
+/// Reads a library, turning an invalid one into an empty one instead of failing the profile.
+fn lenient_library<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LibraryTrack>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
 /// Reads a calibration, turning an invalid one into an empty one instead of failing the profile.
@@ -90,6 +124,7 @@ impl Default for Profile {
             mood_strength: MoodStrength::DEFAULT,
             heart_baseline: None,
             heart_calibration: HeartCalibration::default(),
+            library: Vec::new(),
         }
     }
 }
@@ -185,6 +220,38 @@ impl Profile {
         before != self.excluded.len()
     }
 
+    /// Adds (or replaces, by name and size) an analysed file in "My library", keeping at most
+    /// [`MAX_LIBRARY`] entries.
+    pub fn add_to_library(&mut self, track: LibraryTrack) {
+        self.library
+            .retain(|t| !(t.name == track.name && t.bytes == track.bytes));
+        self.library.push(track);
+        if self.library.len() > MAX_LIBRARY {
+            let excess = self.library.len() - MAX_LIBRARY;
+            self.library.drain(..excess);
+        }
+    }
+
+    /// Removes a file from "My library"; whether it was there.
+    pub fn remove_from_library(&mut self, name: &str, bytes: u64) -> bool {
+        let before = self.library.len();
+        self.library
+            .retain(|t| !(t.name == name && t.bytes == bytes));
+        self.library.len() != before
+    }
+
+    /// The library tracks closest to `mood` on the valence-arousal plane, best first.
+    pub fn library_for(&self, mood: &Emotion, n: usize) -> Vec<&LibraryTrack> {
+        let mut v: Vec<&LibraryTrack> = self.library.iter().collect();
+        v.sort_by(|a, b| {
+            a.emotion
+                .va_distance(mood)
+                .total_cmp(&b.emotion.va_distance(mood))
+        });
+        v.truncate(n);
+        v
+    }
+
     /// Records a stated mood, keeping at most [`MAX_MOOD_HISTORY`] entries.
     pub fn set_mood(&mut self, emotion: Emotion, at_ms: f64) {
         self.moods.push(MoodEntry { at_ms, emotion });
@@ -198,6 +265,41 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn track(name: &str, v: f32, a: f32) -> LibraryTrack {
+        LibraryTrack {
+            name: name.into(),
+            bytes: 10,
+            emotion: Emotion::va(v, a),
+            probabilities: [0.25; 4],
+            seconds: 30.0,
+            added_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn library_replaces_by_file_orders_by_mood_and_survives_a_round_trip() {
+        let mut p = Profile::default();
+        p.add_to_library(track("a.mp3", 0.8, 0.8));
+        p.add_to_library(track("b.ogg", -0.7, -0.6));
+        p.add_to_library(track("a.mp3", 0.5, -0.5));
+        assert_eq!(p.library.len(), 2);
+        assert_eq!(p.library_for(&Emotion::va(0.6, -0.6), 1)[0].name, "a.mp3");
+        assert_eq!(p.library_for(&Emotion::va(-0.6, -0.6), 2)[0].name, "b.ogg");
+        let back = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(back.library, p.library);
+        assert!(p.remove_from_library("b.ogg", 10));
+        assert!(!p.remove_from_library("b.ogg", 10));
+    }
+
+    #[test]
+    fn a_damaged_library_reads_as_empty_and_the_likes_survive() {
+        let text =
+            r#"{"schema":1,"likes":[3],"moods":[],"mood_strength":0.35,"library":[{"name":1}]}"#;
+        let p = Profile::from_json(text).unwrap();
+        assert_eq!(p.likes, vec![3]);
+        assert!(p.library.is_empty());
+    }
 
     #[test]
     fn round_trip() {

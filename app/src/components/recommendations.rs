@@ -192,6 +192,27 @@ pub fn Recommendations(ranked: Ranked) -> impl IntoView {
                         .collect_view()
                 }}
             </ol>
+            {move || {
+                let mood = ranked.current.get().emotion.or_else(|| state.mood.get())?;
+                let picks: Vec<(String, String)> = state.profile.with(|p| {
+                    p.library_for(&mood, 3)
+                        .into_iter()
+                        .map(|t| (t.name.clone(), t.emotion.describe()))
+                        .collect()
+                });
+                (!picks.is_empty()).then(|| view! {
+                    <div id="library-picks">
+                        <h3>"From My library, for this mood"</h3>
+                        <ol>
+                            {picks.into_iter().map(|(name, feel)| view! {
+                                <li data-file=name.clone()>
+                                    <span class="file-name">{name.clone()}</span>" · "{feel}
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    </div>
+                })
+            }}
         </section>
     }
 }

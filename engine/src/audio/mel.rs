@@ -53,6 +53,28 @@ pub struct LogMel {
 }
 
 impl LogMel {
+    /// A spectrogram from stored values (`bands` must be [`N_MELS`], `data` band-major with
+    /// `bands * frames` values): `None` when they do not fit.
+    pub fn from_parts(bands: usize, frames: usize, data: Vec<f32>) -> Option<LogMel> {
+        (bands == N_MELS && frames > 0 && data.len() == bands * frames)
+            .then_some(LogMel { frames, data })
+    }
+
+    /// The frames `start..start + len` (clamped to the spectrogram).
+    pub fn window(&self, start: usize, len: usize) -> LogMel {
+        let start = start.min(self.frames.saturating_sub(1));
+        let end = (start + len).min(self.frames);
+        let frames = end - start;
+        let data = (0..N_MELS)
+            .flat_map(|b| {
+                self.data[b * self.frames + start..b * self.frames + end]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        LogMel { frames, data }
+    }
+
     /// Mel bands (rows).
     pub fn n_mels(&self) -> usize {
         N_MELS

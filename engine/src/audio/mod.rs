@@ -5,9 +5,13 @@
 //! - [`mel`]: STFT (Hann, centred with reflect padding), Slaney mel filterbank, power in dB, as
 //!   librosa's `melspectrogram` + `power_to_db(ref=1.0, amin=1e-10, top_db=80)` compute it.
 //!
-//! Decoding files into samples is the caller's job. Memory is bounded by what the caller passes
-//! in: analyse an excerpt ([`excerpt`]) rather than a whole long file.
+//! - [`decode`]: audio files (WAV, MP3, Ogg Vorbis, FLAC) to mono samples (symphonia), bounded.
+//! - [`model_input`]: the log-mel as the emotion model reads it (gain-invariant scaling).
+//!
+//! Memory is bounded: decoding stops at a duration limit, and the analysis reads an excerpt
+//! ([`excerpt`]) rather than a whole long file.
 
+pub mod decode;
 pub mod mel;
 pub mod resample;
 
@@ -63,6 +67,17 @@ pub fn excerpt(samples: &[f32], sample_rate: u32, seconds: f32) -> &[f32] {
     &samples[start..start + want]
 }
 
+/// Scales a log-mel spectrogram (dB) for the emotion model: relative to its loudest bin, so the
+/// file's overall gain does not matter, mapped from `[-80, 0]` dB to `[-1, 1]`. Row-major
+/// `[band][frame]`, like [`LogMel::data`].
+pub fn model_input(mel: &LogMel) -> Vec<f32> {
+    let max = mel.data().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    mel.data()
+        .iter()
+        .map(|&x| ((x - max) / (mel::TOP_DB / 2.0) + 1.0).max(-1.0))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +108,21 @@ mod tests {
             Err(AudioError::NonFinite)
         );
         assert_eq!(log_mel(&[0.0; 10], 0), Err(AudioError::SampleRate(0)));
+    }
+
+    #[test]
+    fn model_input_ignores_gain() {
+        let loud = log_mel(&sine(440.0, 22_050, 1.0), 22_050).unwrap();
+        let quiet: Vec<f32> = sine(440.0, 22_050, 1.0).iter().map(|x| x * 0.1).collect();
+        let quiet = log_mel(&quiet, 22_050).unwrap();
+        let (a, b) = (model_input(&loud), model_input(&quiet));
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-3, "{worst}");
+        assert!(a.iter().all(|x| (-1.0..=1.0).contains(x)));
     }
 
     #[test]

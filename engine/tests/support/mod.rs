@@ -50,3 +50,49 @@ pub fn bless(file: &str, golden: impl FnOnce() -> String) -> bool {
     std::fs::write(&path, golden()).unwrap_or_else(|e| panic!("writing {path}: {e}"));
     true
 }
+
+/// A 30-second 44.1 kHz stereo 16-bit WAV file (a chord progression with a pulse): the benchmark
+/// input for decode + log-mel + CNN. Timing does not depend on the music, so it is synthesised.
+pub fn bench_wav() -> Vec<u8> {
+    let (rate, seconds) = (44_100u32, 30usize);
+    let chords = [
+        [261.6f32, 329.6, 392.0],
+        [220.0, 261.6, 329.6],
+        [174.6, 220.0, 261.6],
+        [196.0, 246.9, 293.7],
+    ];
+    let n = rate as usize * seconds;
+    let mut data = Vec::with_capacity(n * 4);
+    for i in 0..n {
+        let t = i as f32 / rate as f32;
+        let chord = chords[(t / 2.0) as usize % 4];
+        let pulse = (-(t % 0.5) * 8.0).exp();
+        let s: f32 = chord
+            .iter()
+            .map(|f| (std::f32::consts::TAU * f * t).sin())
+            .sum::<f32>()
+            * 0.2
+            * (0.4 + 0.6 * pulse);
+        let v = (s.clamp(-1.0, 1.0) * 32_000.0) as i16;
+        data.extend_from_slice(&v.to_le_bytes());
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut b = Vec::with_capacity(44 + data.len());
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 4).to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    b
+}
+
+/// The shipped emotion model.
+pub const EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/emotion.onnx");

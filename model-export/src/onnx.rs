@@ -1,0 +1,198 @@
+//! A small ONNX graph writer over tract's protobuf types: no framework exports ONNX from Rust, so
+//! the pipeline writes each model's graph itself (IR 8, opset 17, float32 initializers).
+
+use prost::Message;
+use tract_onnx::pb::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension,
+    tensor_shape_proto::Dimension, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto,
+};
+
+/// The opset every graph declares (LayerNormalization needs 17; 18 moves Reduce axes to inputs).
+pub const OPSET: i64 = 17;
+
+/// One dimension of a graph input or output.
+#[derive(Debug, Clone, Copy)]
+pub enum Dim {
+    /// A fixed size.
+    Fixed(i64),
+    /// A symbolic size (`batch`, `time`, ...).
+    Named(&'static str),
+}
+
+/// A node attribute.
+pub enum Attr {
+    /// One integer.
+    Int(&'static str, i64),
+    /// Integers.
+    Ints(&'static str, Vec<i64>),
+}
+
+impl Attr {
+    fn proto(self) -> AttributeProto {
+        let mut a = AttributeProto::default();
+        match self {
+            Attr::Int(n, v) => {
+                a.name = n.into();
+                a.r#type = AttributeType::Int as i32;
+                a.i = v;
+            }
+            Attr::Ints(n, v) => {
+                a.name = n.into();
+                a.r#type = AttributeType::Ints as i32;
+                a.ints = v;
+            }
+        }
+        a
+    }
+}
+
+/// A graph under construction: nodes in topological order, as they are added.
+#[derive(Default)]
+pub struct Graph {
+    proto: GraphProto,
+    names: usize,
+}
+
+fn value_info(name: &str, dims: &[Dim]) -> ValueInfoProto {
+    let shape = TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|d| Dimension {
+                value: Some(match d {
+                    Dim::Fixed(n) => dimension::Value::DimValue(*n),
+                    Dim::Named(s) => dimension::Value::DimParam((*s).into()),
+                }),
+                ..Default::default()
+            })
+            .collect(),
+    };
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(shape),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl Graph {
+    /// An empty graph named `name`.
+    pub fn new(name: &str) -> Graph {
+        let mut g = Graph::default();
+        g.proto.name = name.into();
+        g
+    }
+
+    /// Declares a float input.
+    pub fn input(&mut self, name: &str, dims: &[Dim]) -> String {
+        self.proto.input.push(value_info(name, dims));
+        name.into()
+    }
+
+    /// Declares `value` (an existing tensor) as a float output.
+    pub fn output(&mut self, value: &str, dims: &[Dim]) {
+        self.proto.output.push(value_info(value, dims));
+    }
+
+    /// A float constant of shape `dims` (row-major `data`).
+    pub fn constant(&mut self, hint: &str, dims: &[usize], data: &[f32]) -> String {
+        assert_eq!(
+            dims.iter().product::<usize>(),
+            data.len(),
+            "{hint}: shape vs data"
+        );
+        let name = self.fresh(hint);
+        self.proto.initializer.push(TensorProto {
+            name: name.clone(),
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: DataType::Float as i32,
+            raw_data: data.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ..Default::default()
+        });
+        name
+    }
+
+    /// Adds a node with one output and returns the output's name (`output` names it, or a fresh
+    /// name from the op).
+    pub fn node(
+        &mut self,
+        op: &str,
+        inputs: &[&str],
+        attrs: Vec<Attr>,
+        output: Option<&str>,
+    ) -> String {
+        let out = output.map_or_else(|| self.fresh(&op.to_lowercase()), String::from);
+        self.proto.node.push(NodeProto {
+            input: inputs.iter().map(|s| (*s).into()).collect(),
+            output: vec![out.clone()],
+            name: format!("{op}_{}", self.proto.node.len()),
+            op_type: op.into(),
+            attribute: attrs.into_iter().map(Attr::proto).collect(),
+            ..Default::default()
+        });
+        out
+    }
+
+    fn fresh(&mut self, hint: &str) -> String {
+        self.names += 1;
+        format!("{hint}_{}", self.names)
+    }
+
+    /// The serialized model, with `metadata` as string properties.
+    pub fn into_bytes(self, doc: &str, metadata: &[(&str, String)]) -> Vec<u8> {
+        ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto {
+                domain: String::new(),
+                version: OPSET,
+            }],
+            producer_name: "attune-model-export".into(),
+            producer_version: env!("CARGO_PKG_VERSION").into(),
+            doc_string: doc.into(),
+            graph: Some(self.proto),
+            metadata_props: metadata
+                .iter()
+                .map(|(k, v)| StringStringEntryProto {
+                    key: (*k).into(),
+                    value: v.clone(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::prelude::*;
+
+    #[test]
+    fn a_written_gemm_runs_under_tract_with_a_symbolic_batch() {
+        let mut g = super::Graph::new("t");
+        let x = g.input("x", &[Dim::Named("batch"), Dim::Fixed(2)]);
+        let w = g.constant("w", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let b = g.constant("b", &[3], &[0.5, 0.0, -0.5]);
+        let y = g.node("Gemm", &[&x, &w, &b], vec![], Some("y"));
+        g.output(&y, &[Dim::Named("batch"), Dim::Fixed(3)]);
+        let bytes = g.into_bytes("test", &[]);
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap();
+        let input = tract_ndarray::arr2(&[[1.0f32, 1.0], [0.0, 2.0]]).into_tensor();
+        let out = model.run(tvec!(input.into())).unwrap();
+        let out = out[0].to_plain_array_view::<f32>().unwrap();
+        assert_eq!(out.as_slice().unwrap(), &[5.5, 7.0, 8.5, 8.5, 10.0, 11.5]);
+    }
+}
