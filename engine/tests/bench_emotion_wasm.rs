@@ -7,18 +7,9 @@ mod support;
 
 use attune_engine::audio::{self, decode::decode};
 use attune_engine::models::emotion::EmotionModel;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn now_ms() -> f64 {
-    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).expect("performance");
-    let now: js_sys::Function = js_sys::Reflect::get(&perf, &"now".into())
-        .expect("now")
-        .unchecked_into();
-    now.call0(&perf).expect("call").as_f64().expect("number")
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -28,25 +19,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[wasm_bindgen_test]
 fn bench_emotion_30s() {
     let wav = support::bench_wav();
-    let t = now_ms();
+    let t = support::now_ms();
     let model = EmotionModel::from_bytes(support::EMOTION_MODEL).expect("model");
-    let load_ms = now_ms() - t;
+    let load_ms = support::now_ms() - t;
     let (mut dec, mut mel, mut cnn, mut full) = (vec![], vec![], vec![], vec![]);
     let mut sink = 0.0f32;
     for _ in 0..9 {
-        let t0 = now_ms();
+        let t0 = support::now_ms();
         let d = decode(wav.clone(), Some("wav"), 600.0).expect("decode");
-        let t1 = now_ms();
+        let t1 = support::now_ms();
         let m = audio::log_mel(&d.samples, d.sample_rate).expect("mel");
-        let t2 = now_ms();
+        let t2 = support::now_ms();
         sink += model.predict_mel(&m).expect("cnn").valence;
-        let t3 = now_ms();
+        let t3 = support::now_ms();
         let d = decode(wav.clone(), Some("wav"), 600.0).expect("decode");
         sink += model
             .predict_samples(&d.samples, d.sample_rate)
             .expect("full")
             .arousal;
-        let t4 = now_ms();
+        let t4 = support::now_ms();
         dec.push(t1 - t0);
         mel.push(t2 - t1);
         cnn.push(t3 - t2);

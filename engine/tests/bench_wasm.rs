@@ -6,18 +6,9 @@
 mod support;
 
 use attune_engine::cf::FoldIn;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn now_ms() -> f64 {
-    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).expect("performance");
-    let now: js_sys::Function = js_sys::Reflect::get(&perf, &"now".into())
-        .expect("now")
-        .unchecked_into();
-    now.call0(&perf).expect("call").as_f64().expect("number")
-}
 
 #[wasm_bindgen_test]
 fn bench_recommend_vs_dot_scan() {
@@ -29,15 +20,15 @@ fn bench_recommend_vs_dot_scan() {
     let (mut full, mut scan) = (Vec::new(), Vec::new());
     let mut sink = 0.0f32;
     for _ in 0..rounds {
-        let t0 = now_ms();
+        let t0 = support::now_ms();
         for _ in 0..reps {
             sink += rec.recommend(&req)[0].score;
         }
-        let t1 = now_ms();
+        let t1 = support::now_ms();
         for _ in 0..reps {
             sink += rec.cf().scores(&user)[0];
         }
-        let t2 = now_ms();
+        let t2 = support::now_ms();
         full.push((t1 - t0) / reps as f64);
         scan.push((t2 - t1) / reps as f64);
     }

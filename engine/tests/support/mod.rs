@@ -96,3 +96,14 @@ pub fn bench_wav() -> Vec<u8> {
 
 /// The shipped emotion model.
 pub const EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/emotion.onnx");
+
+/// `performance.now()` in the browser: the wasm benchmarks' clock (the engine itself has none).
+#[cfg(target_arch = "wasm32")]
+pub fn now_ms() -> f64 {
+    use wasm_bindgen::JsCast;
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).expect("performance");
+    let now: js_sys::Function = js_sys::Reflect::get(&perf, &"now".into())
+        .expect("now")
+        .unchecked_into();
+    now.call0(&perf).expect("call").as_f64().expect("number")
+}
