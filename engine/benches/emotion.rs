@@ -9,7 +9,10 @@ mod support;
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use super::support;
-    use attune_engine::audio::{self, decode::decode};
+    use attune_engine::audio::{
+        self,
+        decode::{decode, MAX_DECODE_SECONDS},
+    };
     use attune_engine::models::emotion::EmotionModel;
     use criterion::{criterion_group, Criterion};
     use std::hint::black_box;
@@ -17,12 +20,14 @@ mod native {
     pub fn bench(c: &mut Criterion) {
         let wav = support::bench_wav();
         let model = EmotionModel::from_bytes(support::EMOTION_MODEL).expect("model");
-        let decoded = decode(wav.clone(), Some("wav"), 600.0).expect("decode");
+        let decoded = decode(wav.clone(), Some("wav"), MAX_DECODE_SECONDS).expect("decode");
         let mel = audio::log_mel(&decoded.samples, decoded.sample_rate).expect("mel");
         let mut g = c.benchmark_group("emotion_30s");
         g.sample_size(20);
         g.bench_function("decode", |b| {
-            b.iter(|| black_box(decode(black_box(wav.clone()), Some("wav"), 600.0).unwrap()))
+            b.iter(|| {
+                black_box(decode(black_box(wav.clone()), Some("wav"), MAX_DECODE_SECONDS).unwrap())
+            })
         });
         g.bench_function("log_mel", |b| {
             b.iter(|| {
@@ -34,7 +39,7 @@ mod native {
         });
         g.bench_function("full", |b| {
             b.iter(|| {
-                let d = decode(black_box(wav.clone()), Some("wav"), 600.0).unwrap();
+                let d = decode(black_box(wav.clone()), Some("wav"), MAX_DECODE_SECONDS).unwrap();
                 black_box(model.predict_samples(&d.samples, d.sample_rate).unwrap())
             })
         });

@@ -5,7 +5,10 @@
 
 mod support;
 
-use attune_engine::audio::{self, decode::decode};
+use attune_engine::audio::{
+    self,
+    decode::{decode, MAX_DECODE_SECONDS},
+};
 use attune_engine::models::emotion::EmotionModel;
 use wasm_bindgen_test::*;
 
@@ -26,13 +29,13 @@ fn bench_emotion_30s() {
     let mut sink = 0.0f32;
     for _ in 0..9 {
         let t0 = support::now_ms();
-        let d = decode(wav.clone(), Some("wav"), 600.0).expect("decode");
+        let d = decode(wav.clone(), Some("wav"), MAX_DECODE_SECONDS).expect("decode");
         let t1 = support::now_ms();
         let m = audio::log_mel(&d.samples, d.sample_rate).expect("mel");
         let t2 = support::now_ms();
         sink += model.predict_mel(&m).expect("cnn").valence;
         let t3 = support::now_ms();
-        let d = decode(wav.clone(), Some("wav"), 600.0).expect("decode");
+        let d = decode(wav.clone(), Some("wav"), MAX_DECODE_SECONDS).expect("decode");
         sink += model
             .predict_samples(&d.samples, d.sample_rate)
             .expect("full")

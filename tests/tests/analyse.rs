@@ -6,7 +6,7 @@
 
 use anyhow::{ensure, Context, Result};
 use attune_e2e::{with_ready_app, workspace_root, Harness};
-use attune_engine::audio::decode::decode;
+use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::models::emotion::EmotionModel;
 use fantoccini::Locator;
 use std::path::{Path, PathBuf};
@@ -150,7 +150,7 @@ async fn body(h: &mut Harness) -> Result<()> {
     );
     for (path, name) in files.iter().zip(["bright piano.ogg", "dark piano.mp3"]) {
         let ext = path.extension().and_then(|e| e.to_str());
-        let d = decode(std::fs::read(path)?, ext, 600.0)?;
+        let d = decode(std::fs::read(path)?, ext, MAX_DECODE_SECONDS)?;
         let native = model.predict_samples(&d.samples, d.sample_rate)?;
         let stored = library
             .iter()

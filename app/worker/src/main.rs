@@ -10,16 +10,13 @@
 //!   `{"kind":"result","id","valence","arousal","quadrant","probabilities","seconds","duration"}`,
 //!   `{"kind":"error","id","error"}`.
 
-use attune_engine::audio::decode::decode;
+use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::models::emotion::EmotionModel;
 use serde_json::json;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
-
-/// Longest stretch decoded; the analysis reads the middle 30 s of it.
-const MAX_DECODE_SECONDS: f32 = 600.0;
 
 thread_local! {
     static MODEL: RefCell<Option<EmotionModel>> = const { RefCell::new(None) };

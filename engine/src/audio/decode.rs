@@ -10,6 +10,10 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
+/// Longest stretch of a file decoded (the analysis reads the middle 30 s of it): bounds memory and
+/// time whatever the file's length. The browser worker and `model-export` use the same limit.
+pub const MAX_DECODE_SECONDS: f32 = 600.0;
+
 /// Mono audio decoded from a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {

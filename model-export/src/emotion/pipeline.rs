@@ -142,18 +142,15 @@ pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Resu
         &clip_songs,
     ));
 
-    let fit: Vec<(&LogMel, Quadrant)> = clips
-        .iter()
-        .zip(&mels)
-        .filter(|(c, _)| part_of(&c.song) == Part::Train)
-        .map(|(c, m)| (m, c.quadrant))
-        .collect();
-    let valid: Vec<(&LogMel, Quadrant)> = clips
-        .iter()
-        .zip(&mels)
-        .filter(|(c, _)| part_of(&c.song) == Part::Validation)
-        .map(|(c, m)| (m, c.quadrant))
-        .collect();
+    let labelled = |part: Part| -> Vec<(&LogMel, Quadrant)> {
+        clips
+            .iter()
+            .zip(&mels)
+            .filter(|(c, _)| part_of(&c.song) == part)
+            .map(|(c, m)| (m, c.quadrant))
+            .collect()
+    };
+    let (fit, valid) = (labelled(Part::Train), labelled(Part::Validation));
     let train_q: Vec<Quadrant> = fit.iter().map(|(_, q)| *q).collect();
     let maj = majority(&train_q);
     scores.push(Scores::of(

@@ -2,13 +2,10 @@
 //! per file, errors included (one bad file never stops the others).
 
 use super::render::render_midi;
-use attune_engine::audio::decode::decode;
+use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::models::emotion::{EmotionModel, EXCERPT_SECONDS};
 use serde::Serialize;
 use std::path::Path;
-
-/// Longest stretch of a file decoded: the excerpt is the middle 30 s of at most this much.
-pub const MAX_DECODE_SECONDS: f32 = 600.0;
 
 /// Largest file read.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;

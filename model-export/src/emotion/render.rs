@@ -66,8 +66,12 @@ pub fn render_midi(midi: &Path) -> Result<Vec<f32>, RenderError> {
         ));
     }
     let wav = wav.map_err(|e| RenderError::Render(format!("no output: {e}")))?;
-    let decoded = attune_engine::audio::decode::decode(wav, Some("wav"), 600.0)
-        .map_err(|e| RenderError::Render(e.to_string()))?;
+    let decoded = attune_engine::audio::decode::decode(
+        wav,
+        Some("wav"),
+        attune_engine::audio::decode::MAX_DECODE_SECONDS,
+    )
+    .map_err(|e| RenderError::Render(e.to_string()))?;
     if decoded.sample_rate != RENDER_RATE {
         return Err(RenderError::Render(format!(
             "fluidsynth wrote {} Hz, expected {RENDER_RATE}",
