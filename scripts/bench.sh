@@ -23,7 +23,9 @@ printf '{"wasm": %s,\n "native": %s}\n' "$out" "$native" > public/report/bench.j
 cat public/report/bench.json
 
 # Music emotion: decode + log-mel + CNN of 30 s of audio, wasm32 (Chromium) vs native, one run.
-ewasm=$(cargo test -p attune-engine --features onnx-web --target wasm32-unknown-unknown --test bench_emotion_wasm -- --nocapture 2>&1 | tee /dev/stderr | grep -o 'BENCH {.*}' | sed 's/^BENCH //')
+ewasm_all=$(cargo test -p attune-engine --features onnx-web --target wasm32-unknown-unknown --test bench_emotion_wasm -- --nocapture 2>&1 | tee /dev/stderr)
+ewasm=$(printf '%s\n' "$ewasm_all" | grep -o 'BENCH {.*}' | sed 's/^BENCH //')
+uwasm=$(printf '%s\n' "$ewasm_all" | grep -o 'BENCH_USER {.*}' | sed 's/^BENCH_USER //')
 cargo bench -p attune-engine --features onnx --bench emotion -- --noplot 2>&1 | tee /tmp/attune-emotion-bench.txt
 EWASM="$ewasm" python3 - <<'PY' > public/report/bench-emotion.json
 import json, os, re
@@ -40,4 +42,19 @@ print(json.dumps({"clip_seconds": 30, "wasm": wasm, "native": native,
                   "model_bytes": model}, indent=1))
 PY
 cat public/report/bench-emotion.json
+# User emotion: encode + self-attention on a 50-event history, wasm32 (Chromium) vs native.
+UWASM="$uwasm" python3 - <<'PY' > public/report/bench-user-emotion.json
+import json, os, re
+t = open('/tmp/attune-emotion-bench.txt').read()
+def est(name):
+    m = re.search(r'user_emotion_50/' + name + r'\s+time:\s+\[\S+ \S+ (\S+) (\S+)', t)
+    v, unit = float(m.group(1)), m.group(2)
+    return round(v * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1.0, 's': 1e3}[unit], 4)
+native = {"target": "native (criterion, median estimate)", "encode_ms": est("encode"), "estimate_ms": est("estimate")}
+wasm = json.loads(os.environ["UWASM"])
+print(json.dumps({"history_events": 50, "wasm": wasm, "native": native,
+                  "wasm_over_native": {k: round(wasm[k] / native[k], 2) for k in ["encode_ms", "estimate_ms"]},
+                  "model_bytes": os.path.getsize("public/models/user-emotion.onnx")}, indent=1))
+PY
+cat public/report/bench-user-emotion.json
 cargo run -q -p attune-model-export -- manifest --out public

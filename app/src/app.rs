@@ -9,10 +9,12 @@ use crate::components::mood_plane::MoodPlane;
 use crate::components::notices::Notices;
 use crate::components::recommendations::Recommendations;
 use crate::components::search::Search;
+use crate::components::state_card::StateCard;
 use crate::components::strength::StrengthSlider;
 use crate::components::your_data::YourData;
 use crate::ranking::Ranked;
 use crate::state::AppState;
+use crate::user_state::UserState;
 use attune_engine::Recommender;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -82,18 +84,20 @@ pub fn App() -> impl IntoView {
         }
         .into_any(),
         Load::Ready(rec) => {
-            let ranked = Ranked::new(rec.clone());
+            let user = UserState::start(rec.clone());
+            let ranked = Ranked::new(rec.clone(), user);
             view! {
                 <div class="layout">
                     <div class="controls">
                         <MoodPlane ranked=ranked />
                         <StrengthSlider />
+                        <StateCard rec=rec.clone() user=user ranked=ranked />
                         <HeartPanel ranked=ranked />
                         <Search rec=rec.clone() />
                         <Likes rec=rec.clone() />
                     </div>
                     <div class="results">
-                        <Recommendations ranked=ranked />
+                        <Recommendations ranked=ranked user=user rec=rec.clone() />
                         <GenreMap rec=rec />
                         <AnalyseMusic />
                     </div>

@@ -42,11 +42,7 @@ pub async fn load(mode: CacheMode) -> Result<Recommender, String> {
 
 /// Fetches the demo RR series, checks it against the manifest and parses it (intervals in ms).
 pub async fn load_demo_rr() -> Result<Vec<u16>, String> {
-    let manifest = fetch_manifest(CacheMode::Revalidate).await?;
-    let bytes = fetch_bytes(DEMO_RR_FILE, CacheMode::Revalidate).await?;
-    manifest
-        .verify(DEMO_RR_FILE, &bytes)
-        .map_err(|e| e.to_string())?;
+    let bytes = load_verified(DEMO_RR_FILE).await?;
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("{DEMO_RR_FILE} is not valid: it is not UTF-8 text"))?;
     parse_rr_text(&text).map_err(|e| format!("{DEMO_RR_FILE} is not valid: {e}"))
@@ -55,13 +51,16 @@ pub async fn load_demo_rr() -> Result<Vec<u16>, String> {
 /// The music-emotion model (ONNX), checked against the manifest.
 pub const EMOTION_MODEL_FILE: &str = "models/emotion.onnx";
 
-/// Fetches the emotion model and checks its size and sha256 against the manifest.
-pub async fn load_emotion_model() -> Result<Vec<u8>, String> {
+/// The user-emotion model (ONNX), checked against the manifest.
+pub const USER_EMOTION_MODEL_FILE: &str = "models/user-emotion.onnx";
+
+/// Fetches `public/<name>` (a model, the demo series) and checks its size and sha256 against the
+/// manifest; a file the manifest does not list is not requested.
+pub async fn load_verified(name: &str) -> Result<Vec<u8>, String> {
     let manifest = fetch_manifest(CacheMode::Revalidate).await?;
-    let bytes = fetch_bytes(EMOTION_MODEL_FILE, CacheMode::Revalidate).await?;
-    manifest
-        .verify(EMOTION_MODEL_FILE, &bytes)
-        .map_err(|e| e.to_string())?;
+    manifest.entry(name).map_err(|e| e.to_string())?;
+    let bytes = fetch_bytes(name, CacheMode::Revalidate).await?;
+    manifest.verify(name, &bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
 }
 

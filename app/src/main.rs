@@ -4,8 +4,12 @@
 //! - [`storage`]: the profile in `localStorage`.
 //! - [`state`]: reactive state shared by the components.
 //! - [`heart`]: a Bluetooth heart-rate strap (or a recorded one) as a reactive hook.
-//! - [`ranking`]: the top ten for the stated mood and for the mood fused with the heart.
-//! - [`components`]: mood plane, mood strength, heart rate, search, likes, recommendations, notices.
+//! - [`user_state`]: the user-emotion model's estimate of the user's state, from the history (in
+//!   its own instance of the analysis worker).
+//! - [`ranking`]: the top ten for the stated mood, for the mood blended with that estimate, and
+//!   for the blend fused with the heart.
+//! - [`components`]: mood plane, mood strength, your emotional state, heart rate, search, likes,
+//!   recommendations, notices.
 
 mod app;
 mod assets;
@@ -14,6 +18,7 @@ mod heart;
 mod ranking;
 mod state;
 mod storage;
+mod user_state;
 
 /// Replaces the page with a plain message if the app panics, so it never freezes silently.
 fn show_fatal(message: &str) {

@@ -1,9 +1,12 @@
-//! The top ten twice: for the stated mood alone, and for the current state that fuses it with the
-//! live arousal from a heart-rate strap (`engine::fusion::fuse`). The list shows the fused one; the
-//! heart panel compares the two.
+//! The top ten three times: for the stated mood alone; for the state without the heart (the stated
+//! mood blended with the user-emotion model's estimate by `engine::fusion::blend_estimate`: a fresh
+//! statement dominates, an old one gives way to the model); and for the current state, which adds
+//! the live arousal of a heart-rate strap (`engine::fusion::fuse`). The list shows the current one;
+//! the state card compares it with the stated mood's, the heart panel with the one before the heart.
 
 use crate::state::AppState;
-use attune_engine::fusion::{fuse, CurrentState};
+use crate::user_state::UserState;
+use attune_engine::fusion::{blend_estimate, fuse, Blend, CurrentState};
 use attune_engine::rank::Drivers;
 use attune_engine::{ArtistIdx, Emotion, Recommender, Request};
 use leptos::prelude::*;
@@ -11,6 +14,9 @@ use std::sync::Arc;
 
 /// How many recommendations are shown.
 pub const TOP_K: usize = 10;
+
+/// The model's share of the blended state above which the history counts as a signal of a pick.
+pub const HISTORY_SIGNAL_SHARE: f32 = 0.05;
 
 /// One ranked item, ready to display.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,20 +41,24 @@ pub struct Item {
     pub emotion: Option<Emotion>,
 }
 
-/// Both rankings and the state behind the shown one, as memos.
+/// The rankings and the states behind them, as memos.
 #[derive(Debug, Clone, Copy)]
 pub struct Ranked {
-    /// The stated mood and strength fused with the live arousal (equal to the stated ones without it).
+    /// The stated mood blended with the model's estimate (`None` with neither).
+    pub blend: Memo<Option<Blend>>,
+    /// The blend fused with the live arousal (equal to the blend without it).
     pub current: Memo<CurrentState>,
     /// The top ten for the stated mood and strength alone.
     pub stated: Memo<Vec<Item>>,
+    /// The top ten for the blend alone, before the heart.
+    pub blended: Memo<Vec<Item>>,
     /// The top ten for [`Ranked::current`]: what `#recommendations` shows.
     pub fused: Memo<Vec<Item>>,
 }
 
 impl Ranked {
-    /// Memos over the app state's likes, mood, strength and live arousal.
-    pub fn new(rec: Arc<Recommender>) -> Ranked {
+    /// Memos over the app state's likes, mood, strength and live arousal and the model's estimate.
+    pub fn new(rec: Arc<Recommender>, user: UserState) -> Ranked {
         let state = AppState::get();
         let r = rec.clone();
         let to_idx = move |ids: &[u32]| {
@@ -63,23 +73,58 @@ impl Ranked {
                 .with(|p| (to_idx(&p.likes), to_idx(&p.excluded)))
         });
         let strength = Memo::new(move |_| state.profile.with(|p| p.mood_strength));
+        // The mood shown and its age (0 while it is only previewed, during a drag).
+        let stated_mood = Memo::new(move |_| {
+            let mood = state.mood.get()?;
+            let at = state.profile.with(|p| {
+                p.moods
+                    .last()
+                    .filter(|m| m.emotion == mood)
+                    .map(|m| m.at_ms)
+            });
+            Some((mood, at.map_or(0.0, |at| (user.now_ms.get() - at).max(0.0))))
+        });
+        let blend = Memo::new(move |_| {
+            user.estimate
+                .with(|e| blend_estimate(stated_mood.get(), e.as_ref().map(|e| &e.state)))
+        });
+        let state_of = move |live| fuse(blend.get().map(|b| b.emotion), strength.get(), live);
         let baseline = move || fuse(state.mood.get(), strength.get(), None);
-        let current = Memo::new(move |_| fuse(state.mood.get(), strength.get(), state.live()));
+        let current = Memo::new(move |_| state_of(state.live()));
         let r = rec.clone();
         let stated = Memo::new(move |_| likes.with(|(l, x)| rank(&r, l, x, &baseline())));
+        // Equal states give equal lists: reuse the one already ranked.
+        let r = rec.clone();
+        let blended = Memo::new(move |_| {
+            let before_heart = state_of(None);
+            if before_heart == baseline() {
+                stated.get()
+            } else {
+                likes.with(|(l, x)| rank(&r, l, x, &before_heart))
+            }
+        });
         let fused = Memo::new(move |_| {
             let now = current.get();
-            if now == baseline() {
-                stated.get()
+            if now == state_of(None) {
+                blended.get()
             } else {
                 likes.with(|(l, x)| rank(&rec, l, x, &now))
             }
         });
         Ranked {
+            blend,
             current,
             stated,
+            blended,
             fused,
         }
+    }
+
+    /// The model's larger share of the state (valence or arousal), 0 without an estimate. Tracked.
+    pub fn model_share(&self) -> f32 {
+        self.blend
+            .get()
+            .map_or(0.0, |b| b.model_share[0].max(b.model_share[1]))
     }
 }
 
@@ -119,10 +164,24 @@ fn rank(
         .collect()
 }
 
-/// How many of `fused` are not in `stated` (picks the live signal brought in).
-pub fn changed_picks(stated: &[Item], fused: &[Item]) -> usize {
-    fused
+/// How many of `after` are not in `before` (picks a signal brought in).
+pub fn changed_picks(before: &[Item], after: &[Item]) -> usize {
+    after
         .iter()
-        .filter(|f| !stated.iter().any(|s| s.artist_id == f.artist_id))
+        .filter(|f| !before.iter().any(|s| s.artist_id == f.artist_id))
         .count()
+}
+
+/// The mean emotion of the picks that have one.
+pub fn mean_emotion(items: &[Item]) -> Option<Emotion> {
+    let known: Vec<Emotion> = items.iter().filter_map(|i| i.emotion).collect();
+    if known.is_empty() {
+        return None;
+    }
+    let n = known.len() as f32;
+    let sum = |f: fn(&Emotion) -> f32| known.iter().map(f).sum::<f32>() / n;
+    Some(Emotion::va(
+        sum(|e| e.valence.get()),
+        sum(|e| e.arousal.get()),
+    ))
 }

@@ -1,10 +1,13 @@
-//! Reactive state shared by the components: the profile (persisted on every change), the live mood
-//! (which moves during a drag before it is recorded), the heart's reading from a strap, and what went
-//! wrong with storage.
+//! Reactive state shared by the components: the profile (persisted on every change, with each
+//! like, "not for me", play and stated mood appended to its history), the live mood (which moves
+//! during a drag before it is recorded), the heart's reading from a strap, and what went wrong
+//! with storage.
 
 use crate::storage;
 use attune_engine::fusion::LiveArousal;
+use attune_engine::heart::calibration::MIN_PAIR_QUALITY;
 use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartCalibration, HeartWeight};
+use attune_engine::history::{Event, Item};
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
 
@@ -77,9 +80,37 @@ impl AppState {
         self.change(|p| p.remove_from_library(name, bytes));
     }
 
+    /// The arousal of the user's own heart now, when the strap reads as well as calibration asks
+    /// ([`MIN_PAIR_QUALITY`]); the simulated strap's is a stranger's and never counts. Untracked.
+    pub fn own_heart_arousal(&self) -> Option<f32> {
+        self.heart
+            .get_untracked()
+            .filter(|r| r.own && r.estimate.quality >= MIN_PAIR_QUALITY)
+            .map(|r| r.estimate.arousal.get())
+    }
+
+    /// Applies `change` and, if it changed the profile, appends `event` to the history (now,
+    /// with the own heart's reading).
+    fn change_and_log(&self, event: Event, change: impl FnOnce(&mut Profile) -> bool) {
+        let heart = self.own_heart_arousal();
+        self.change(|p| {
+            let changed = change(p);
+            if changed {
+                p.log(js_sys::Date::now(), event, heart);
+            }
+            changed
+        });
+    }
+
+    /// Records that the user played `item` (a pick's "Listen", a My library file).
+    pub fn played(&self, item: Item) {
+        self.change_and_log(Event::Play { item }, |_| true);
+    }
+
     /// Likes an artist by stable id.
     pub fn like(&self, artist_id: u32) {
-        self.change(|p| p.like(artist_id));
+        let item = Item::Artist { artist_id };
+        self.change_and_log(Event::Like { item }, |p| p.like(artist_id));
     }
 
     /// Removes a like.
@@ -89,7 +120,8 @@ impl AppState {
 
     /// Never recommends this artist again ("Not for me").
     pub fn exclude(&self, artist_id: u32) {
-        self.change(|p| p.exclude(artist_id));
+        let item = Item::Artist { artist_id };
+        self.change_and_log(Event::NotForMe { item }, |p| p.exclude(artist_id));
     }
 
     /// Lets an excluded artist back into the recommendations.
@@ -163,8 +195,8 @@ impl AppState {
     }
 
     /// Moves the live mood and records it in the history, unless it is already the current one.
-    /// With a trustworthy reading of the user's own heart, the statement also becomes a
-    /// calibration pair.
+    /// With a trustworthy reading of the user's own heart, the statement carries it and also
+    /// becomes a calibration pair.
     pub fn record_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));
         let reading = self
@@ -172,12 +204,13 @@ impl AppState {
             .get_untracked()
             .filter(|r| r.own)
             .map(|r| r.estimate);
+        let heart = self.own_heart_arousal();
         self.change(|p| {
             if p.mood() == Some(mood) {
                 return false;
             }
             let now = js_sys::Date::now();
-            p.set_mood(mood, now);
+            p.state_mood(mood, now, heart);
             p.heart_calibration
                 .record(now, reading.as_ref(), mood.arousal);
             true

@@ -1,5 +1,6 @@
 //! Native benchmark: analysing 30 s of audio (decode a 44.1 kHz stereo WAV, resample + log-mel,
-//! CNN under tract) against the log-mel alone, in one criterion run.
+//! CNN under tract) against the log-mel alone, and the user-emotion model on a 50-event history
+//! (encode + self-attention under tract), in one criterion run.
 //! `cargo bench -p attune-engine --features onnx --bench emotion`.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -14,6 +15,8 @@ mod native {
         decode::{decode, MAX_DECODE_SECONDS},
     };
     use attune_engine::models::emotion::EmotionModel;
+    use attune_engine::models::user_emotion::UserEmotionModel;
+    use attune_engine::user_emotion::encode;
     use criterion::{criterion_group, Criterion};
     use std::hint::black_box;
 
@@ -46,7 +49,21 @@ mod native {
         g.finish();
     }
 
-    criterion_group!(benches, bench);
+    pub fn bench_user(c: &mut Criterion) {
+        let model = UserEmotionModel::from_bytes(support::USER_EMOTION_MODEL).expect("model");
+        let (history, moment) = support::bench_history();
+        let input = encode(&history, &moment).expect("input");
+        let mut g = c.benchmark_group("user_emotion_50");
+        g.bench_function("encode", |b| {
+            b.iter(|| black_box(encode(black_box(&history), &moment).unwrap()))
+        });
+        g.bench_function("estimate", |b| {
+            b.iter(|| black_box(model.estimate(black_box(&input)).unwrap()))
+        });
+        g.finish();
+    }
+
+    criterion_group!(benches, bench, bench_user);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -3,7 +3,68 @@
 
 use crate::emotion::Emotion;
 use crate::rank::MoodStrength;
+use crate::user_emotion::StateEstimate;
 use serde::Serialize;
+
+/// Standard deviation of a mood stated just now (per axis, on [-1, 1]).
+pub const STATED_SD_NOW: f32 = 0.1;
+/// Standard deviation a stated mood tends to as it ages (about the spread of SiTunes users'
+/// moods between listens).
+pub const STATED_SD_OLD: f32 = 0.6;
+/// Hours for a stated mood's uncertainty to cover 63% of the way from new to old.
+pub const STATED_SD_HOURS: f64 = 1.0;
+
+/// How uncertain a mood stated `age_ms` ago is about the present.
+pub fn stated_sd(age_ms: f64) -> f32 {
+    let t = (age_ms.max(0.0) / 3.6e6 / STATED_SD_HOURS) as f32;
+    STATED_SD_OLD - (STATED_SD_OLD - STATED_SD_NOW) * (-t).exp()
+}
+
+/// The stated mood and the user-emotion model's estimate blended by precision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Blend {
+    /// The blended state.
+    pub emotion: Emotion,
+    /// The model's share of it, valence and arousal, in [0, 1] (0 without an estimate).
+    pub model_share: [f32; 2],
+}
+
+/// Blends the last stated mood (`age_ms` old) with the model's estimate, axis by axis, by
+/// precision (`1/sd²`): a fresh statement dominates, an old one gives way to the model, which
+/// has read everything since. Either may be absent.
+pub fn blend_estimate(
+    stated: Option<(Emotion, f64)>,
+    estimate: Option<&StateEstimate>,
+) -> Option<Blend> {
+    let estimate = estimate.filter(|e| e.sd.iter().all(|s| s.is_finite() && *s > 0.0));
+    match (stated, estimate) {
+        (None, None) => None,
+        (Some((s, _)), None) => Some(Blend {
+            emotion: s,
+            model_share: [0.0; 2],
+        }),
+        (None, Some(e)) => Some(Blend {
+            emotion: e.emotion,
+            model_share: [1.0; 2],
+        }),
+        (Some((s, age)), Some(e)) => {
+            let ps = stated_sd(age).powi(-2);
+            let share = e.sd.map(|sd| {
+                let pm = sd.powi(-2);
+                pm / (pm + ps)
+            });
+            let mix = |a: f32, b: f32, w: f32| (1.0 - w) * a + w * b;
+            Some(Blend {
+                emotion: Emotion::new(
+                    mix(s.valence.get(), e.emotion.valence.get(), share[0]),
+                    mix(s.arousal.get(), e.emotion.arousal.get(), share[1]),
+                    s.dominance.get(),
+                ),
+                model_share: share,
+            })
+        }
+    }
+}
 
 /// A live arousal reading (e.g. from a heart-rate strap), already weighted by its own evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -66,6 +127,36 @@ pub fn fuse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn estimate(v: f32, a: f32, sd: f32) -> StateEstimate {
+        StateEstimate {
+            emotion: Emotion::va(v, a),
+            sd: [sd, sd],
+            attention: vec![1.0],
+        }
+    }
+
+    #[test]
+    fn a_fresh_statement_dominates_and_an_old_one_gives_way() {
+        let stated = Emotion::va(0.8, 0.8);
+        let e = estimate(-0.4, -0.4, 0.3);
+        let fresh = blend_estimate(Some((stated, 0.0)), Some(&e)).unwrap();
+        assert!(fresh.model_share[0] < 0.15, "{:?}", fresh.model_share);
+        assert!(fresh.emotion.valence.get() > 0.6);
+        let old = blend_estimate(Some((stated, 6.0 * 3.6e6)), Some(&e)).unwrap();
+        assert!(old.model_share[0] > 0.7, "{:?}", old.model_share);
+        assert!(old.emotion.valence.get() < 0.0);
+        let alone = blend_estimate(None, Some(&e)).unwrap();
+        assert_eq!(alone.emotion, e.emotion);
+        assert_eq!(
+            blend_estimate(Some((stated, 0.0)), None).unwrap().emotion,
+            stated
+        );
+        assert!(blend_estimate(None, None).is_none());
+        let nan = estimate(0.0, 0.0, f32::NAN);
+        assert_eq!(blend_estimate(None, Some(&nan)), None);
+        assert!((stated_sd(0.0) - STATED_SD_NOW).abs() < 1e-6 && stated_sd(1e12) > 0.59);
+    }
 
     #[test]
     fn no_live_signal_changes_nothing() {

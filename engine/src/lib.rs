@@ -10,6 +10,9 @@
 //! - [`genre_map`]: where the catalog's genres sit on the valence-arousal plane.
 //! - [`heart`]: heart-rate strap packets, signal chain, per-user calibration.
 //! - `models` (feature `onnx`): the ONNX model runners (tract).
+//! - [`history`]: the on-device listening history (plays, likes, moods, heart readings).
+//! - [`user_emotion`]: the user-emotion model's input (events + moment) and its estimate.
+//! - [`state_input`]: that input from the profile's history and the catalog's emotions.
 //! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
 // Numeric kernels index several arrays with one loop variable; iterators would obscure them.
@@ -26,11 +29,14 @@ pub mod error;
 pub mod fusion;
 pub mod genre_map;
 pub mod heart;
+pub mod history;
 pub mod manifest;
 #[cfg(feature = "onnx")]
 pub mod models;
 pub mod profile;
 pub mod rank;
+pub mod state_input;
+pub mod user_emotion;
 
 pub use catalog::{ArtistIdx, Catalog, TrackIdx};
 pub use cf::{CfModel, FoldIn};

@@ -3,6 +3,7 @@
 
 use crate::emotion::Emotion;
 use crate::heart::{HeartBaseline, HeartCalibration};
+use crate::history::{Event, History};
 use crate::rank::MoodStrength;
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +80,23 @@ pub struct Profile {
         deserialize_with = "lenient_library"
     )]
     pub library: Vec<LibraryTrack>,
+    /// What the user did and when (plays, likes, "not for me", moods): the user-emotion model's
+    /// input. An invalid stored history reads as empty (the likes survive).
+    #[serde(
+        default,
+        skip_serializing_if = "History::is_empty",
+        deserialize_with = "lenient_history"
+    )]
+    pub history: History,
+}
+
+/// Reads a history, turning an invalid one into an empty one instead of failing the profile.
+fn lenient_history<'de, D: serde::Deserializer<'de>>(d: D) -> Result<History, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value::<History>(v)
+        .ok()
+        .filter(|h| h.validate().is_ok())
+        .unwrap_or_default())
 }
 
 /// Reads a library, turning an invalid one into an empty one instead of failing the profile.
@@ -125,6 +143,7 @@ impl Default for Profile {
             heart_baseline: None,
             heart_calibration: HeartCalibration::default(),
             library: Vec::new(),
+            history: History::default(),
         }
     }
 }
@@ -176,6 +195,11 @@ impl Profile {
     /// The JSON form that is stored.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("profile serialises")
+    }
+
+    /// Appends an event to the history (see [`History::push`]); returns its sequence number.
+    pub fn log(&mut self, at_ms: f64, event: Event, heart: Option<f32>) -> u64 {
+        self.history.push(at_ms, event, heart)
     }
 
     /// The current mood (the last one stated).
@@ -252,8 +276,14 @@ impl Profile {
         v
     }
 
-    /// Records a stated mood, keeping at most [`MAX_MOOD_HISTORY`] entries.
+    /// Records a stated mood (also in the history), keeping at most [`MAX_MOOD_HISTORY`] entries.
     pub fn set_mood(&mut self, emotion: Emotion, at_ms: f64) {
+        self.state_mood(emotion, at_ms, None);
+    }
+
+    /// Records a stated mood with the heart's reading at that moment.
+    pub fn state_mood(&mut self, emotion: Emotion, at_ms: f64, heart: Option<f32>) {
+        self.history.push(at_ms, Event::Mood { emotion }, heart);
         self.moods.push(MoodEntry { at_ms, emotion });
         if self.moods.len() > MAX_MOOD_HISTORY {
             let extra = self.moods.len() - MAX_MOOD_HISTORY;
@@ -395,6 +425,29 @@ mod tests {
         // Profiles stored before the field existed still read.
         let old = r#"{"schema":1,"likes":[5],"moods":[],"mood_strength":0.35}"#;
         assert!(Profile::from_json(old).unwrap().excluded.is_empty());
+    }
+
+    #[test]
+    fn moods_and_events_land_in_the_history_and_a_damaged_one_reads_as_empty() {
+        use crate::history::Item;
+        let mut p = Profile::default();
+        p.like(3);
+        p.log(
+            5.0,
+            Event::Like {
+                item: Item::Artist { artist_id: 3 },
+            },
+            None,
+        );
+        p.state_mood(Emotion::va(0.1, 0.2), 6.0, Some(0.5));
+        assert_eq!(p.history.len(), 2);
+        assert_eq!(p.history.events()[1].heart, Some(0.5));
+        let back = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+        let text = p.to_json().replace("\"seq\":2", "\"seq\":1");
+        let damaged = Profile::from_json(&text).unwrap();
+        assert_eq!(damaged.likes, vec![3]);
+        assert!(damaged.history.is_empty());
     }
 
     #[test]

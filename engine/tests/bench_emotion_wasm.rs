@@ -1,6 +1,7 @@
 //! Benchmark (run by `scripts/bench.sh`, not by the test suite): analysing 30 s of audio (decode a
 //! 44.1 kHz stereo WAV, resample + log-mel, CNN under tract) in wasm32 in headless Chromium, each
-//! stage timed with `performance.now()` in one run. Prints one `BENCH {json}` line.
+//! stage timed with `performance.now()` in one run; and the user-emotion model on a 50-event
+//! history. Prints one `BENCH {json}` and one `BENCH_USER {json}` line.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -10,6 +11,8 @@ use attune_engine::audio::{
     decode::{decode, MAX_DECODE_SECONDS},
 };
 use attune_engine::models::emotion::EmotionModel;
+use attune_engine::models::user_emotion::UserEmotionModel;
+use attune_engine::user_emotion::encode;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -53,6 +56,39 @@ fn bench_emotion_30s() {
         median(mel),
         median(cnn),
         median(full),
+        sink.is_finite()
+    );
+}
+
+#[wasm_bindgen_test]
+fn bench_user_emotion_50() {
+    let model = UserEmotionModel::from_bytes(support::USER_EMOTION_MODEL).expect("model");
+    let (history, moment) = support::bench_history();
+    let input = encode(&history, &moment).expect("input");
+    let (mut enc, mut est) = (vec![], vec![]);
+    let mut sink = 0.0f32;
+    for _ in 0..15 {
+        let t0 = support::now_ms();
+        for _ in 0..100 {
+            sink += encode(&history, &moment).expect("encode").context[0];
+        }
+        let t1 = support::now_ms();
+        for _ in 0..20 {
+            sink += model
+                .estimate(&input)
+                .expect("estimate")
+                .emotion
+                .valence
+                .get();
+        }
+        let t2 = support::now_ms();
+        enc.push((t1 - t0) / 100.0);
+        est.push((t2 - t1) / 20.0);
+    }
+    console_log!(
+        "BENCH_USER {{\"target\":\"wasm32 (headless Chromium)\",\"encode_ms\":{:.4},\"estimate_ms\":{:.4},\"sink\":{}}}",
+        median(enc),
+        median(est),
         sink.is_finite()
     );
 }

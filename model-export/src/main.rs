@@ -16,6 +16,8 @@ mod pipeline;
 mod report;
 mod rng;
 mod svdpp;
+mod tensors;
+mod user_emotion;
 
 use anyhow::{Context, Result};
 use attune_engine::assets::load_recommender;
@@ -90,6 +92,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: EmotionCmd,
     },
+    /// The user-emotion model: SiTunes histories, self-attention, baselines, ONNX export.
+    UserEmotion {
+        #[command(subcommand)]
+        cmd: UserEmotionCmd,
+    },
     /// Rewrite manifest.json for the files in a folder.
     Manifest {
         /// The folder (the site's public/).
@@ -115,6 +122,42 @@ enum HeartCmd {
         /// The demo RR series to replay through the engine for the report.
         #[arg(long, default_value = "public/demo/rr-sample.txt")]
         demo: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserEmotionCmd {
+    /// Evaluate on SiTunes Stage 2 (split in time), then write the model to
+    /// `<out>/models/user-emotion.onnx` and the report to `<out>/report/user-emotion.{md,json}`.
+    Train {
+        /// The shared data root (holds situnes/).
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// One configuration instead of the search (a quick check).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Train on one SiTunes-layout folder and test on another (the same folder: split in time);
+    /// prints and writes RMSE, MAE and quadrant accuracy for the model, baselines and ablations.
+    Evaluate {
+        /// Training folder (interactions.csv, optional wrist.npy and env.json).
+        #[arg(long)]
+        train: PathBuf,
+        /// Test folder.
+        #[arg(long)]
+        test: PathBuf,
+        /// The songs' metadata (music_info.csv).
+        #[arg(long)]
+        items: PathBuf,
+        /// Where the JSON results go.
+        #[arg(long)]
+        json: PathBuf,
+        /// One configuration instead of the search (a quick check).
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -222,6 +265,7 @@ fn main() -> Result<()> {
                 },
         } => heart_cmd(&data, json.as_deref(), &out, &demo),
         Cmd::Emotion { cmd } => emotion_cmd(cmd),
+        Cmd::UserEmotion { cmd } => user_emotion_cmd(cmd),
         Cmd::Manifest { out } => pipeline::write_manifest(&out),
     }
 }
@@ -279,6 +323,64 @@ fn emotion_cmd(cmd: EmotionCmd) -> Result<()> {
                 results.len() - failed,
                 json.display()
             );
+            Ok(())
+        }
+    }
+}
+
+fn user_emotion_cmd(cmd: UserEmotionCmd) -> Result<()> {
+    let cfg = user_emotion::train::FitConfig::default();
+    match cmd {
+        UserEmotionCmd::Evaluate {
+            train,
+            test,
+            items,
+            json,
+            quick,
+        } => {
+            let (split, protocol) = user_emotion::load_split(&train, &test, &items)?;
+            let (e, _) = user_emotion::evaluate::evaluate(&split, &cfg, quick);
+            print!("{protocol}\n\n{}", user_emotion::evaluate::table(&e));
+            if let Some(dir) = json.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&json, serde_json::to_string_pretty(&e)? + "\n")?;
+            Ok(())
+        }
+        UserEmotionCmd::Train { data, out, quick } => {
+            let d = data.join("situnes");
+            let stage = d.join("Stage2");
+            let (split, protocol) =
+                user_emotion::load_split(&stage, &stage, &d.join("music_metadata/music_info.csv"))?;
+            let (e, model) = user_emotion::evaluate::evaluate(&split, &cfg, quick);
+            let meta = [
+                ("config", serde_json::to_string(&e.config)?),
+                ("best_epoch", (e.best_epoch + 1).to_string()),
+                ("test_rmse", format!("{:.4}", e.rows[0].test.rmse)),
+            ];
+            let bytes = user_emotion::export::onnx_bytes(&model.model, &meta);
+            // The file must load and run in the engine's runner before it ships.
+            attune_engine::models::user_emotion::UserEmotionModel::from_bytes(&bytes)?
+                .estimate(&split.test[0].input)?;
+            let path = out.join(user_emotion::MODEL_FILE);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, &bytes)?;
+            std::fs::create_dir_all(out.join("report"))?;
+            let md = user_emotion::markdown(
+                &e,
+                &protocol,
+                "cargo run -p attune-model-export -- user-emotion train",
+            );
+            print!("{md}");
+            std::fs::write(out.join("report/user-emotion.md"), md)?;
+            std::fs::write(
+                out.join("report/user-emotion.json"),
+                serde_json::to_string_pretty(&e)? + "\n",
+            )?;
+            pipeline::write_manifest(&out)?;
+            println!("{} ({} bytes)", path.display(), bytes.len());
             Ok(())
         }
     }

@@ -27,6 +27,8 @@ pub enum Attr {
     Int(&'static str, i64),
     /// Integers.
     Ints(&'static str, Vec<i64>),
+    /// One float.
+    Float(&'static str, f32),
 }
 
 impl Attr {
@@ -42,6 +44,11 @@ impl Attr {
                 a.name = n.into();
                 a.r#type = AttributeType::Ints as i32;
                 a.ints = v;
+            }
+            Attr::Float(n, v) => {
+                a.name = n.into();
+                a.r#type = AttributeType::Float as i32;
+                a.f = v;
             }
         }
         a
@@ -113,6 +120,19 @@ impl Graph {
             dims: dims.iter().map(|&d| d as i64).collect(),
             data_type: DataType::Float as i32,
             raw_data: data.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ..Default::default()
+        });
+        name
+    }
+
+    /// An int64 constant of shape `[values.len()]` (axes for Squeeze, Unsqueeze, ReduceSum).
+    pub fn ints(&mut self, hint: &str, values: &[i64]) -> String {
+        let name = self.fresh(hint);
+        self.proto.initializer.push(TensorProto {
+            name: name.clone(),
+            dims: vec![values.len() as i64],
+            data_type: DataType::Int64 as i32,
+            raw_data: values.iter().flat_map(|x| x.to_le_bytes()).collect(),
             ..Default::default()
         });
         name

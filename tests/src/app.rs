@@ -1,5 +1,5 @@
 //! Page helpers for Attune's DOM contract (`#app`, `#mood-plane`, `#search`, `#likes`,
-//! `#recommendations`, `#mood-strength`, `#asset-error`, `#retry`).
+//! `#recommendations`, `#mood-strength`, `#asset-error`, `#retry`, `#state`).
 
 use std::collections::HashSet;
 
@@ -241,8 +241,21 @@ impl Harness {
             .collect())
     }
 
-    /// Waits until there are [`REC_COUNT`] recommendations, then checks them with [`check_recs`].
+    /// Waits until `#state` (the user-emotion model's card, when the catalog is loaded) is neither
+    /// loading its model nor waiting for an estimate: until then the list may still move.
+    pub async fn wait_state_settled(&mut self) -> Result<()> {
+        self.wait_js(
+            "#state to settle (model loaded or failed, no estimate pending)",
+            "!['loading', 'pending'].includes(document.querySelector('#state')?.dataset.state)",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Waits until the state has settled ([`Harness::wait_state_settled`]) and there are
+    /// [`REC_COUNT`] recommendations, then checks them with [`check_recs`].
     pub async fn wait_recs(&mut self) -> Result<Vec<Rec>> {
+        self.wait_state_settled().await?;
         self.wait_js(
             &format!("{REC_COUNT} recommendations"),
             &format!("document.querySelectorAll('#recommendations li.rec').length === {REC_COUNT}"),

@@ -5,6 +5,7 @@
 
 use crate::components::plane::quadrants;
 use crate::state::AppState;
+use attune_engine::history::Item;
 use attune_engine::profile::LibraryTrack;
 use attune_engine::Emotion;
 use leptos::prelude::*;
@@ -20,7 +21,7 @@ use web_sys::{File, MessageEvent, Worker};
 pub const MAX_FILE_BYTES: f64 = 300.0 * 1024.0 * 1024.0;
 
 /// The worker's loader script (Trunk names worker outputs after the binary).
-const WORKER_URL: &str = "/attune-analyse_loader.js";
+pub const WORKER_URL: &str = "/attune-analyse_loader.js";
 
 /// Where one file is.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +138,7 @@ fn send_next(entries: RwSignal<Vec<Entry>>) {
 /// has started would be lost).
 fn send_model(entries: RwSignal<Vec<Entry>>) {
     spawn_local(async move {
-        match crate::assets::load_emotion_model().await {
+        match crate::assets::load_verified(crate::assets::EMOTION_MODEL_FILE).await {
             Ok(bytes) => {
                 let msg = js_sys::Object::new();
                 let array = js_sys::Uint8Array::from(bytes.as_slice());
@@ -375,6 +376,10 @@ pub fn AnalyseMusic() -> impl IntoView {
                 };
                 let failed = matches!(e.stage, Stage::Failed(_));
                 let playable = matches!(e.stage, Stage::Done { .. });
+                let played = Item::File {
+                    name: e.name.clone(),
+                    bytes: e.bytes,
+                };
                 view! {
                     <li data-file=e.name.clone() data-state=e.stage.name()>
                         <span class="file-name">{e.name.clone()}</span>
@@ -382,7 +387,8 @@ pub fn AnalyseMusic() -> impl IntoView {
                             role=if failed { Some("alert") } else { None }>{status}</span>
                         {(playable && e.url.is_some()).then(|| view! {
                             <audio controls preload="none" src=e.url.clone()
-                                aria-label=format!("Play {}", e.name)></audio>
+                                aria-label=format!("Play {}", e.name)
+                                on:play=move |_| state.played(played.clone())></audio>
                         })}
                     </li>
                 }

@@ -97,7 +97,7 @@ fn effect_text(hr: &HeartRate, ranked: &Ranked, weight: &HeartWeight) -> String 
         };
     }
     let changed = ranked
-        .stated
+        .blended
         .with(|s| ranked.fused.with(|f| changed_picks(s, f)));
     let picks = match changed {
         0 => "the top 10 is the same".to_string(),
@@ -167,7 +167,7 @@ pub fn HeartPanel(ranked: Ranked) -> impl IntoView {
     let effect_shift = move || fixed2(ranked.current.with(|c| c.arousal_shift));
     let effect_changed = move || {
         ranked
-            .stated
+            .blended
             .with(|s| ranked.fused.with(|f| changed_picks(s, f)))
             .to_string()
     };

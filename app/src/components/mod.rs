@@ -10,5 +10,7 @@ pub mod notices;
 pub mod plane;
 pub mod recommendations;
 pub mod search;
+pub mod state_card;
+pub mod state_timeline;
 pub mod strength;
 pub mod your_data;

@@ -1,6 +1,6 @@
 //! The valence-arousal plane: click, drag or use the arrow keys to place the current mood. The
-//! current recommendations are drawn on it (numbered squares), and so is the state the heart
-//! moved the mood to (a ring), live.
+//! current recommendations are drawn on it (numbered squares), and so is the state the list
+//! follows when the history or the heart moved it away from the mood (a ring), live.
 
 use crate::components::plane::quadrants;
 use crate::ranking::Ranked;
@@ -129,7 +129,7 @@ pub fn MoodPlane(ranked: Ranked) -> impl IntoView {
     };
     let fused = move || {
         let c = ranked.current.get();
-        (c.arousal_shift != 0.0)
+        (c.emotion != state.mood.get())
             .then(|| c.emotion.map(|e| to_svg(&e)))
             .flatten()
             .map(|(x, y)| view! { <circle id="fused-state" class="fused" cx=x cy=y r="10" /> })

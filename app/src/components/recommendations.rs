@@ -1,8 +1,14 @@
-//! `#recommendations`: the top ten for the current likes, mood, mood strength and live arousal.
+//! `#recommendations`: the top ten for the current likes, mood, history, mood strength and live
+//! arousal.
 
-use crate::ranking::{Item, Ranked};
+use crate::components::state_card::top_event;
+use crate::ranking::{Item, Ranked, HISTORY_SIGNAL_SHARE};
 use crate::state::AppState;
+use crate::user_state::UserState;
+use attune_engine::history::Item as Played;
+use attune_engine::Recommender;
 use leptos::prelude::*;
+use std::sync::Arc;
 
 /// Percent-encodes a path segment (RFC 3986 unreserved characters stay; Last.fm uses `+` for space).
 fn url_segment(s: &str) -> String {
@@ -33,8 +39,21 @@ pub fn listen_url(it: &Item) -> String {
     }
 }
 
+/// What the user's history did to the state: the model's share and the event it attended to most.
+#[derive(Debug, Clone, PartialEq)]
+struct HistorySignal {
+    share: f32,
+    top: String,
+    weight: f32,
+}
+
 /// The signals behind one pick, one line each (`.rec-why li[data-signal]`).
-fn why(it: &Item, heart: Option<f32>, mood: Option<String>) -> Vec<(&'static str, String)> {
+fn why(
+    it: &Item,
+    heart: Option<f32>,
+    mood: Option<String>,
+    history: Option<&HistorySignal>,
+) -> Vec<(&'static str, String)> {
     let d = it.drivers;
     let total = d.taste.abs() + d.mood.abs();
     let share = |x: f32| {
@@ -68,6 +87,17 @@ fn why(it: &Item, heart: Option<f32>, mood: Option<String>) -> Vec<(&'static str
             ),
         ));
     }
+    if let Some(h) = history {
+        lines.push((
+            "history",
+            format!(
+                "Your history ({}% of your state): mostly \u{201c}{}\u{201d}, {}% of the model's attention.",
+                (h.share * 100.0).round(),
+                h.top,
+                (h.weight * 100.0).round()
+            ),
+        ));
+    }
     if let Some(shift) = heart {
         lines.push((
             "heart",
@@ -82,20 +112,45 @@ fn why(it: &Item, heart: Option<f32>, mood: Option<String>) -> Vec<(&'static str
 /// The ranked list, recomputed whenever likes, mood, strength or the live arousal change. Picks
 /// that the heart signal brought in are marked.
 #[component]
-pub fn Recommendations(ranked: Ranked) -> impl IntoView {
+pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -> impl IntoView {
     let state = AppState::get();
     let items = ranked.fused;
     let from_heart = move |id: u32| {
         ranked.current.with(|c| c.arousal_shift != 0.0)
-            && ranked.stated.with(|s| !s.iter().any(|i| i.artist_id == id))
+            && ranked
+                .blended
+                .with(|s| !s.iter().any(|i| i.artist_id == id))
     };
+    let history = Memo::new(move |_| {
+        let share = ranked.model_share();
+        if share <= HISTORY_SIGNAL_SHARE {
+            return None;
+        }
+        let (top, weight) = user.estimate.with(|e| {
+            let e = e.as_ref()?;
+            state.profile.with(|p| top_event(e, p, rec.catalog()))
+        })?;
+        Some(HistorySignal { share, top, weight })
+    });
     let cold = move || state.profile.with(|p| p.likes.is_empty());
     let summary = move || {
         let current = ranked.current.get();
         let heart = current.arousal_shift != 0.0;
-        let mood = match (state.mood.get(), current.emotion, heart) {
-            (Some(m), _, false) => format!("your {} mood", m.describe()),
-            (_, Some(e), true) => format!("your {} state (mood plus heart rate)", e.describe()),
+        let from_history = history.with(Option::is_some);
+        let sources = match (state.mood.with(Option::is_some), from_history, heart) {
+            (true, true, true) => "mood, history and heart rate",
+            (true, true, false) => "mood plus history",
+            (true, false, true) => "mood plus heart rate",
+            (false, true, true) => "history plus heart rate",
+            (false, true, false) => "from your history",
+            (false, false, true) => "heart rate",
+            (_, false, false) => "",
+        };
+        let mood = match (state.mood.get(), current.emotion) {
+            (Some(m), _) if sources.is_empty() => format!("your {} mood", m.describe()),
+            (_, Some(e)) if !sources.is_empty() => {
+                format!("your {} state ({sources})", e.describe())
+            }
             _ => "any mood (place yours on the plane)".to_string(),
         };
         let taste = if cold() {
@@ -141,7 +196,8 @@ pub fn Recommendations(ranked: Ranked) -> impl IntoView {
                             let mood = ranked
                                 .current
                                 .with_untracked(|c| c.emotion.map(|e| e.describe()));
-                            let reasons = why(&it, shift, mood)
+                            let reasons = history
+                                .with(|h| why(&it, shift, mood, h.as_ref()))
                                 .into_iter()
                                 .map(|(signal, text)| view! { <li data-signal=signal>{text}</li> })
                                 .collect_view();
@@ -174,6 +230,7 @@ pub fn Recommendations(ranked: Ranked) -> impl IntoView {
                                             rel="noopener noreferrer"
                                             referrerpolicy="no-referrer"
                                             aria-label=listen_label
+                                            on:click=move |_| state.played(Played::Artist { artist_id: id })
                                         >
                                             "Listen \u{2197}"
                                         </a>

@@ -52,6 +52,13 @@ fn inventory(p: &Profile) -> Vec<(&'static str, String)> {
         ),
     ];
     rows.push((
+        "history",
+        format!(
+            "{} in your listening history",
+            plural(p.history.len(), "event", "events")
+        ),
+    ));
+    rows.push((
         "heart-baseline",
         match p.heart_baseline.and_then(|b| b.resting_bpm()) {
             Some(bpm) => format!("resting heart rate learned from your strap: {bpm:.0} bpm"),

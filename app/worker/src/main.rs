@@ -1,25 +1,39 @@
-//! The analysis Web Worker (`attune-analyse`): decodes audio files and runs the music-emotion model
-//! off the main thread, so the page stays responsive. Trunk builds it as a separate wasm binary,
-//! loaded only when the user opens "Analyse my music".
+//! The analysis Web Worker (`attune-analyse`): decodes audio files and runs the music-emotion model,
+//! and runs the user-emotion model, off the main thread, so the page stays responsive. Trunk builds
+//! it as a separate wasm binary (the only one that links tract); the page starts one instance for
+//! "Analyse my music" and another for the user's emotional state.
 //!
 //! Protocol (structured-clone messages):
-//! - in  `{kind: "model", bytes: Uint8Array}`: load the ONNX model (verified by the page).
+//! - in  `{kind: "model", bytes: Uint8Array}`: load the music-emotion ONNX model (verified by the
+//!   page).
 //! - in  `{kind: "file", id, name, bytes: ArrayBuffer}`: analyse one file.
-//! - out JSON strings: `{"kind":"model-ready"}`, `{"kind":"model-error","error"}`,
-//!   `{"kind":"progress","id","stage"}` (`decoding`, `analysing`),
+//! - in  `{kind: "state-model", bytes: Uint8Array}`: load the user-emotion ONNX model.
+//! - in  `{kind: "estimate", id, events: Float32Array, mask: Float32Array, context: Float32Array,
+//!   len}`: one history encoded by `engine::user_emotion::encode` (the page encodes it).
+//! - out JSON strings: `{"kind":"ready"}` (send nothing before it), `{"kind":"model-ready"}`,
+//!   `{"kind":"model-error","error"}`, `{"kind":"progress","id","stage"}` (`decoding`,
+//!   `analysing`),
 //!   `{"kind":"result","id","valence","arousal","quadrant","probabilities","seconds","duration"}`,
-//!   `{"kind":"error","id","error"}`.
+//!   `{"kind":"error","id","error"}`, `{"kind":"state-model-ready"}`,
+//!   `{"kind":"state-model-error","error"}`,
+//!   `{"kind":"estimate","id","valence","arousal","sd":[v, a],"attention":[..]}` (attention over
+//!   the `len` events, oldest first) and `{"kind":"estimate-error","id","error"}`.
 
 use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::models::emotion::EmotionModel;
+use attune_engine::models::user_emotion::UserEmotionModel;
+use attune_engine::models::ModelError;
+use attune_engine::user_emotion::ModelInput;
 use serde_json::json;
 use std::cell::RefCell;
+use std::thread::LocalKey;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 thread_local! {
     static MODEL: RefCell<Option<EmotionModel>> = const { RefCell::new(None) };
+    static STATE_MODEL: RefCell<Option<UserEmotionModel>> = const { RefCell::new(None) };
 }
 
 fn post(value: serde_json::Value) {
@@ -31,18 +45,52 @@ fn field(data: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Loads the model in the message's `bytes` into `slot`; replies `<kind>-ready` or `<kind>-error`.
+fn load<M: 'static>(
+    data: &JsValue,
+    kind: &str,
+    slot: &'static LocalKey<RefCell<Option<M>>>,
+    from_bytes: fn(&[u8]) -> Result<M, ModelError>,
+) {
+    let bytes = js_sys::Uint8Array::new(&field(data, "bytes")).to_vec();
+    match from_bytes(&bytes) {
+        Ok(m) => {
+            slot.with(|s| *s.borrow_mut() = Some(m));
+            post(json!({"kind": format!("{kind}-ready")}));
+        }
+        Err(e) => post(json!({"kind": format!("{kind}-error"), "error": e.to_string()})),
+    }
+}
+
+fn floats(data: &JsValue, name: &str) -> Vec<f32> {
+    js_sys::Float32Array::new(&field(data, name)).to_vec()
+}
+
+/// Runs the user-emotion model on one encoded history.
+fn estimate(data: &JsValue) -> Result<serde_json::Value, String> {
+    let input = ModelInput {
+        events: floats(data, "events"),
+        mask: floats(data, "mask"),
+        context: floats(data, "context"),
+        len: field(data, "len").as_f64().unwrap_or(0.0) as usize,
+    };
+    let e = STATE_MODEL.with(|slot| {
+        slot.borrow()
+            .as_ref()
+            .ok_or_else(|| "the user-emotion model is not loaded".to_string())
+            .and_then(|m| m.estimate(&input).map_err(|e| e.to_string()))
+    })?;
+    Ok(json!({
+        "valence": e.emotion.valence.get(),
+        "arousal": e.emotion.arousal.get(),
+        "sd": e.sd,
+        "attention": e.attention,
+    }))
+}
+
 fn handle(data: JsValue) {
     match field(&data, "kind").as_string().as_deref() {
-        Some("model") => {
-            let bytes = js_sys::Uint8Array::new(&field(&data, "bytes")).to_vec();
-            match EmotionModel::from_bytes(&bytes) {
-                Ok(m) => {
-                    MODEL.with(|slot| *slot.borrow_mut() = Some(m));
-                    post(json!({"kind": "model-ready"}));
-                }
-                Err(e) => post(json!({"kind": "model-error", "error": e.to_string()})),
-            }
-        }
+        Some("model") => load(&data, "model", &MODEL, EmotionModel::from_bytes),
         Some("file") => {
             let id = field(&data, "id").as_f64().unwrap_or(-1.0);
             let name = field(&data, "name").as_string().unwrap_or_default();
@@ -76,6 +124,23 @@ fn handle(data: JsValue) {
                     "truncated": decoded.truncated,
                 })),
                 Err(e) => post(json!({"kind": "error", "id": id, "error": e})),
+            }
+        }
+        Some("state-model") => load(
+            &data,
+            "state-model",
+            &STATE_MODEL,
+            UserEmotionModel::from_bytes,
+        ),
+        Some("estimate") => {
+            let id = field(&data, "id").as_f64().unwrap_or(-1.0);
+            match estimate(&data) {
+                Ok(mut reply) => {
+                    reply["kind"] = "estimate".into();
+                    reply["id"] = id.into();
+                    post(reply);
+                }
+                Err(e) => post(json!({"kind": "estimate-error", "id": id, "error": e})),
             }
         }
         _ => {}

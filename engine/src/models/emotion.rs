@@ -58,41 +58,12 @@ impl std::fmt::Debug for EmotionModel {
 impl EmotionModel {
     /// Loads and checks an ONNX model written by `model-export emotion train`.
     pub fn from_bytes(bytes: &[u8]) -> Result<EmotionModel, ModelError> {
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .map_err(|e| ModelError::Load(format!("{e:#}")))?;
-        let inputs: Vec<String> = model
-            .input_outlets()
-            .map_err(|e| ModelError::Load(e.to_string()))?
-            .iter()
-            .map(|o| model.node(o.node).name.clone())
-            .collect();
-        if inputs != [INPUT] {
-            return Err(ModelError::Interface(format!(
-                "inputs {inputs:?}, expected [{INPUT:?}]"
-            )));
-        }
-        let outputs: Vec<String> = model
-            .output_outlets()
-            .map_err(|e| ModelError::Load(e.to_string()))?
-            .iter()
-            .map(|o| {
-                model
-                    .outlet_label(*o)
-                    .map_or_else(|| model.node(o.node).name.clone(), String::from)
-            })
-            .collect();
-        let find = |name: &str| {
-            outputs
-                .iter()
-                .position(|o| o == name)
-                .ok_or_else(|| ModelError::Interface(format!("no output {name:?} in {outputs:?}")))
-        };
-        let order = [
-            find(PROBABILITIES)?,
-            find(VALENCE_AROUSAL)?,
-            find(EMBEDDING)?,
-        ];
+        let (model, order) = super::read_checked(
+            bytes,
+            &[INPUT],
+            &[PROBABILITIES, VALENCE_AROUSAL, EMBEDDING],
+        )?;
+        let order = [order[0], order[1], order[2]];
         let plan = model
             .into_optimized()
             .and_then(|m| m.into_runnable())

@@ -97,6 +97,37 @@ pub fn bench_wav() -> Vec<u8> {
 /// The shipped emotion model.
 pub const EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/emotion.onnx");
 
+/// The shipped user-emotion model.
+pub const USER_EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/user-emotion.onnx");
+
+/// A 50-event history (plays, ratings, stated moods, some heart readings, an hour apart) and the
+/// moment after it: the user-emotion benchmark input. Timing does not depend on the values.
+pub fn bench_history() -> (
+    Vec<attune_engine::user_emotion::Observation>,
+    attune_engine::user_emotion::Moment,
+) {
+    use attune_engine::user_emotion::{DayPeriod, Moment, Observation, Rating};
+    let hour = 3.6e6;
+    let history = (0..50)
+        .map(|i| {
+            let x = i as f32 / 50.0;
+            Observation {
+                at_ms: 1.7e12 + i as f64 * hour,
+                mood: (i % 3 == 0).then(|| Emotion::va(x - 0.5, 0.5 - x)),
+                song: (i % 3 != 0).then(|| Emotion::va(0.3 - x, x - 0.2)),
+                rating: (i % 3 == 1).then(|| Rating::new(1.0 + (i % 5) as f32)),
+                heart: (i % 4 == 0).then_some(0.2),
+            }
+        })
+        .collect();
+    let moment = Moment {
+        now_ms: 1.7e12 + 50.5 * hour,
+        heart: Some(0.1),
+        period: Some(DayPeriod::Evening),
+    };
+    (history, moment)
+}
+
 /// `performance.now()` in the browser: the wasm benchmarks' clock (the engine itself has none).
 #[cfg(target_arch = "wasm32")]
 pub fn now_ms() -> f64 {

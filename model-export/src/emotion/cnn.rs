@@ -2,6 +2,7 @@
 //! embedding, a 4-quadrant head. Valence and arousal are the expected signs under the quadrant
 //! probabilities, so they are continuous in [-1, 1] and always agree with the quadrant output.
 
+use crate::tensors::values;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -99,13 +100,6 @@ pub struct FoldedCnn {
     pub convs: Vec<(Vec<usize>, Vec<f32>, Vec<f32>)>,
     /// Head weight `[in, 4]` (burn's layout) and bias `[4]`.
     pub head: (usize, Vec<f32>, Vec<f32>),
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 tensor")
 }
 
 impl EmotionCnn {

@@ -3,6 +3,7 @@
 pub mod deezer;
 pub mod hetrec;
 pub mod lexicon;
+pub mod situnes;
 
 use anyhow::{Context, Result};
 use std::path::Path;
