@@ -8,9 +8,10 @@ use serde::Serialize;
 
 /// Standard deviation of a mood stated just now (per axis, on [-1, 1]).
 pub const STATED_SD_NOW: f32 = 0.1;
-/// Standard deviation a stated mood tends to as it ages (about the spread of SiTunes users'
-/// moods between listens).
-pub const STATED_SD_OLD: f32 = 0.6;
+/// Standard deviation a stated mood tends to as it ages: on SiTunes Stage 2 the mood reported
+/// after one listen misses the one reported before the next, 1 to 12 hours later, by RMSE 0.446
+/// (657 pairs; 0.405 within the hour, 0.512 after 12 hours).
+pub const STATED_SD_OLD: f32 = 0.45;
 /// Hours for a stated mood's uncertainty to cover 63% of the way from new to old.
 pub const STATED_SD_HOURS: f64 = 1.0;
 
@@ -144,7 +145,7 @@ mod tests {
         assert!(fresh.model_share[0] < 0.15, "{:?}", fresh.model_share);
         assert!(fresh.emotion.valence.get() > 0.6);
         let old = blend_estimate(Some((stated, 6.0 * 3.6e6)), Some(&e)).unwrap();
-        assert!(old.model_share[0] > 0.7, "{:?}", old.model_share);
+        assert!(old.model_share[0] > 0.6, "{:?}", old.model_share);
         assert!(old.emotion.valence.get() < 0.0);
         let alone = blend_estimate(None, Some(&e)).unwrap();
         assert_eq!(alone.emotion, e.emotion);
@@ -155,7 +156,7 @@ mod tests {
         assert!(blend_estimate(None, None).is_none());
         let nan = estimate(0.0, 0.0, f32::NAN);
         assert_eq!(blend_estimate(None, Some(&nan)), None);
-        assert!((stated_sd(0.0) - STATED_SD_NOW).abs() < 1e-6 && stated_sd(1e12) > 0.59);
+        assert!((stated_sd(0.0) - STATED_SD_NOW).abs() < 1e-6 && stated_sd(1e12) > 0.449);
     }
 
     #[test]

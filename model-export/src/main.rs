@@ -368,16 +368,30 @@ fn user_emotion_cmd(cmd: UserEmotionCmd) -> Result<()> {
             }
             std::fs::write(&path, &bytes)?;
             std::fs::create_dir_all(out.join("report"))?;
-            let md = user_emotion::markdown(
+            let (held, held_protocol) = user_emotion::held_out_users_split(
+                &stage,
+                &d.join("music_metadata/music_info.csv"),
+            )?;
+            let (held_out, _) = user_emotion::evaluate::evaluate(&held, &cfg, quick);
+            let mut md = user_emotion::markdown(
                 &e,
                 &protocol,
                 "cargo run -p attune-model-export -- user-emotion train",
             );
+            md.push('\n');
+            md.push_str(&user_emotion::markdown_section(
+                "Users never trained on",
+                &held_out,
+                &held_protocol,
+            ));
             print!("{md}");
             std::fs::write(out.join("report/user-emotion.md"), md)?;
             std::fs::write(
                 out.join("report/user-emotion.json"),
-                serde_json::to_string_pretty(&e)? + "\n",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "temporal": e,
+                    "users_held_out": held_out,
+                }))? + "\n",
             )?;
             pipeline::write_manifest(&out)?;
             println!("{} ({} bytes)", path.display(), bytes.len());

@@ -65,6 +65,40 @@ pub fn load_split(train: &Path, test: &Path, items: &Path) -> Result<(Split, Str
     Ok((split, text))
 }
 
+/// Salt of the hash that picks the held-out users.
+pub const HELD_OUT_SALT: u64 = 0x5171_7e5;
+
+/// Users never trained on: a third of the folder's users (by a hash of their id) are tested on
+/// every play with an earlier event; the others train (their last plays validate).
+pub fn held_out_users_split(dir: &Path, items: &Path) -> Result<(Split, String)> {
+    let items = load_items(items)?;
+    let (test, train): (std::collections::BTreeMap<_, _>, _) = examples(&load_stage(dir)?, &items)
+        .into_iter()
+        .partition(|(u, _)| crate::rng::hash_id(*u, HELD_OUT_SALT) % 3 == 0);
+    let mut split = temporal_split(train, 0.0, VALID_SHARE);
+    split.test = test.into_values().flatten().collect();
+    ensure!(
+        !split.train.is_empty() && !split.valid.is_empty() && !split.test.is_empty(),
+        "too few users to hold a third out"
+    );
+    let text = format!("users held out ({}): a third of the users (a hash of their id) are never trained on and are tested on all their plays with an earlier event; the other users train (each one's last {:.0}% of plays validate). This is the browser's case: its user is in no training set", dir.display(), 100.0 * VALID_SHARE);
+    Ok((split, text))
+}
+
+/// The report's section for a second protocol.
+pub fn markdown_section(title: &str, e: &Evaluation, protocol: &str) -> String {
+    format!(
+        "## {title}\n\n**Protocol.** {protocol}. Examples: {} train, {} validation, {} test ({} users).\n\n{}\nOn these test histories the newest event gets {:.3} of the attention on average (uniform: {:.3}).\n",
+        e.counts[0],
+        e.counts[1],
+        e.counts[2],
+        e.test_users,
+        evaluate::table(e),
+        e.attention.newest,
+        e.attention.uniform_newest
+    )
+}
+
 /// The report.
 pub fn markdown(e: &Evaluation, protocol: &str, command: &str) -> String {
     let a = &e.attention;
