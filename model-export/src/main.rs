@@ -15,6 +15,7 @@ mod onnx;
 mod pipeline;
 mod report;
 mod rng;
+mod setting3;
 mod svdpp;
 mod tensors;
 mod user_emotion;
@@ -97,6 +98,15 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UserEmotionCmd,
     },
+    /// SiTunes "Setting 3": train on one stage, predict which interactions of another are liked
+    /// (rating >= 3), with and without situation features; prints and writes AUC, MAE, RMSE.
+    Situnes {
+        #[command(flatten)]
+        folders: SitunesFolders,
+        /// Also write the markdown table here.
+        #[arg(long)]
+        md: Option<PathBuf>,
+    },
     /// Rewrite manifest.json for the files in a folder.
     Manifest {
         /// The folder (the site's public/).
@@ -125,6 +135,23 @@ enum HeartCmd {
     },
 }
 
+/// A SiTunes train/test pair and where the results go.
+#[derive(clap::Args)]
+struct SitunesFolders {
+    /// Training folder (interactions.csv, optional wrist.npy and env.json).
+    #[arg(long)]
+    train: PathBuf,
+    /// Test folder (the same folder: split in time per user).
+    #[arg(long)]
+    test: PathBuf,
+    /// The songs' metadata (music_info.csv).
+    #[arg(long)]
+    items: PathBuf,
+    /// Where the JSON results go.
+    #[arg(long)]
+    json: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum UserEmotionCmd {
     /// Evaluate on SiTunes Stage 2 (split in time), then write the model to
@@ -143,18 +170,8 @@ enum UserEmotionCmd {
     /// Train on one SiTunes-layout folder and test on another (the same folder: split in time);
     /// prints and writes RMSE, MAE and quadrant accuracy for the model, baselines and ablations.
     Evaluate {
-        /// Training folder (interactions.csv, optional wrist.npy and env.json).
-        #[arg(long)]
-        train: PathBuf,
-        /// Test folder.
-        #[arg(long)]
-        test: PathBuf,
-        /// The songs' metadata (music_info.csv).
-        #[arg(long)]
-        items: PathBuf,
-        /// Where the JSON results go.
-        #[arg(long)]
-        json: PathBuf,
+        #[command(flatten)]
+        folders: SitunesFolders,
         /// One configuration instead of the search (a quick check).
         #[arg(long)]
         quick: bool,
@@ -266,6 +283,32 @@ fn main() -> Result<()> {
         } => heart_cmd(&data, json.as_deref(), &out, &demo),
         Cmd::Emotion { cmd } => emotion_cmd(cmd),
         Cmd::UserEmotion { cmd } => user_emotion_cmd(cmd),
+        Cmd::Situnes {
+            folders:
+                SitunesFolders {
+                    train,
+                    test,
+                    items,
+                    json,
+                },
+            md,
+        } => {
+            let r = setting3::run(&train, &test, &items)?;
+            let table = setting3::markdown(&r);
+            print!("{table}");
+            for (path, text) in [
+                (Some(&json), serde_json::to_string_pretty(&r)? + "\n"),
+                (md.as_ref(), table),
+            ] {
+                if let Some(path) = path {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(path, text)?;
+                }
+            }
+            Ok(())
+        }
         Cmd::Manifest { out } => pipeline::write_manifest(&out),
     }
 }
@@ -332,10 +375,13 @@ fn user_emotion_cmd(cmd: UserEmotionCmd) -> Result<()> {
     let cfg = user_emotion::train::FitConfig::default();
     match cmd {
         UserEmotionCmd::Evaluate {
-            train,
-            test,
-            items,
-            json,
+            folders:
+                SitunesFolders {
+                    train,
+                    test,
+                    items,
+                    json,
+                },
             quick,
         } => {
             let (split, protocol) = user_emotion::load_split(&train, &test, &items)?;

@@ -107,7 +107,7 @@ pub struct Ridge {
 }
 
 /// Solves `a x = b` (symmetric positive definite, small) by Gaussian elimination with pivoting.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+pub fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for col in 0..n {
         let p = (col..n)
