@@ -1,5 +1,6 @@
 //! Held-out-user evaluation with the shipped assets, exactly as the browser folds a user in.
 
+use crate::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
 use attune_engine::cf::FoldIn;
@@ -24,6 +25,8 @@ pub enum Model {
     Svdpp,
     /// Attune's hybrid with the user's taste emotion as the mood, at a given mood strength.
     Hybrid(f32),
+    /// Item-kNN CF (the [`ItemKnn`] passed to [`evaluate`]).
+    ItemKnn,
 }
 
 impl Model {
@@ -34,6 +37,7 @@ impl Model {
             Model::SvdppImplicitOnly => "SVD++ fold-in, implicit part only".into(),
             Model::Svdpp => "SVD++ fold-in + least squares (CF only)".into(),
             Model::Hybrid(b) => format!("Attune hybrid, mood strength {b:.2}"),
+            Model::ItemKnn => "Item-kNN CF (cosine, tuned neighbours)".into(),
         }
     }
 }
@@ -78,13 +82,20 @@ pub struct SetResult {
 }
 
 /// Evaluates `models` on `users`; the 80/20 cut of each user is seeded by `seed` and the user id.
+/// `knn` serves [`Model::ItemKnn`] (which is skipped without it).
 pub fn evaluate(
     rec: &Recommender,
     name: &str,
     users: &[TestUser],
     models: &[Model],
+    knn: Option<&ItemKnn>,
     seed: u64,
 ) -> SetResult {
+    let models: Vec<Model> = models
+        .iter()
+        .copied()
+        .filter(|m| *m != Model::ItemKnn || knn.is_some())
+        .collect();
     let catalog = rec.catalog();
     let index_of: BTreeMap<u32, ArtistIdx> = catalog
         .artists()
@@ -125,6 +136,7 @@ pub fn evaluate(
                 }
                 Model::Svdpp => taste.clone(),
                 Model::Hybrid(b) => rec.hybrid_scores(&taste, mood, MoodStrength::new(*b)),
+                Model::ItemKnn => knn.expect("filtered above").scores(&likes),
             };
             let top = top_k(&scores, K, |i| liked.contains(&ArtistIdx(i as u32)));
             let ranked: Vec<u32> = top.iter().map(|&i| catalog.artists()[i].id).collect();

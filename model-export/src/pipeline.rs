@@ -104,7 +104,7 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     for (i, cfg) in grid.iter().enumerate() {
         let cf = train(cat.catalog.artists().len(), &users, cfg)?.quantised();
         let rec = Recommender::new(cat.catalog.clone(), cf)?;
-        let r = evaluate(&rec, "validation", &val, &[Model::Svdpp], 7);
+        let r = evaluate(&rec, "validation", &val, &[Model::Svdpp], None, 7);
         let m = r.models[0].metrics;
         eprintln!(
             "[tune] {}/{} ndcg@10 {:.4} recall@10 {:.4} {:?}",
@@ -128,7 +128,7 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     let betas = [0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0];
     let mut models = vec![Model::Popularity, Model::SvdppImplicitOnly];
     models.extend(betas.iter().map(|&b| Model::Hybrid(b)));
-    let sweep = evaluate(&rec, "validation (best config)", &val, &models, 7);
+    let sweep = evaluate(&rec, "validation (best config)", &val, &models, None, 7);
     Ok((trials, sweep))
 }
 
@@ -239,7 +239,14 @@ mod tests {
                 .filter(|p| split_of(p.user) == Split::Validation)
                 .map(|p| (p.user, p.artist, p.plays)),
         );
-        let r = evaluate(&rec, "slice", &val, &[Model::Popularity, Model::Svdpp], 7);
+        let r = evaluate(
+            &rec,
+            "slice",
+            &val,
+            &[Model::Popularity, Model::Svdpp],
+            None,
+            7,
+        );
         let (pop, cf) = (r.models[0].metrics, r.models[1].metrics);
         assert!(r.users > 100);
         assert!(
