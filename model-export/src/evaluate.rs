@@ -1,5 +1,6 @@
 //! Held-out-user evaluation with the shipped assets, exactly as the browser folds a user in.
 
+use crate::content::ContentModel;
 use crate::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
@@ -25,8 +26,19 @@ pub enum Model {
     Svdpp,
     /// Attune's hybrid with the user's taste emotion as the mood, at a given mood strength.
     Hybrid(f32),
-    /// Item-kNN CF (the [`ItemKnn`] passed to [`evaluate`]).
+    /// Item-kNN CF (needs [`Extra::knn`]).
     ItemKnn,
+    /// Content-based: tags and emotion (needs [`Extra::content`]).
+    Content,
+}
+
+/// Fitted baselines that the shipped assets do not hold; a model whose part is absent is skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// For [`Model::ItemKnn`].
+    pub knn: Option<ItemKnn>,
+    /// For [`Model::Content`].
+    pub content: Option<ContentModel>,
 }
 
 impl Model {
@@ -36,8 +48,12 @@ impl Model {
             Model::Popularity => "Most popular (listeners)".into(),
             Model::SvdppImplicitOnly => "SVD++ fold-in, implicit part only".into(),
             Model::Svdpp => "SVD++ fold-in + least squares (CF only)".into(),
+            Model::Hybrid(b) if *b >= 1.0 => {
+                "Emotion only (Attune hybrid, mood strength 1.00)".into()
+            }
             Model::Hybrid(b) => format!("Attune hybrid, mood strength {b:.2}"),
             Model::ItemKnn => "Item-kNN CF (cosine, tuned neighbours)".into(),
+            Model::Content => "Content-based (tags + emotion, tuned weight)".into(),
         }
     }
 }
@@ -82,19 +98,23 @@ pub struct SetResult {
 }
 
 /// Evaluates `models` on `users`; the 80/20 cut of each user is seeded by `seed` and the user id.
-/// `knn` serves [`Model::ItemKnn`] (which is skipped without it).
+/// `extra` holds the fitted baselines; a model without its part is skipped.
 pub fn evaluate(
     rec: &Recommender,
     name: &str,
     users: &[TestUser],
     models: &[Model],
-    knn: Option<&ItemKnn>,
+    extra: &Extra,
     seed: u64,
 ) -> SetResult {
     let models: Vec<Model> = models
         .iter()
         .copied()
-        .filter(|m| *m != Model::ItemKnn || knn.is_some())
+        .filter(|m| match m {
+            Model::ItemKnn => extra.knn.is_some(),
+            Model::Content => extra.content.is_some(),
+            _ => true,
+        })
         .collect();
     let catalog = rec.catalog();
     let index_of: BTreeMap<u32, ArtistIdx> = catalog
@@ -136,7 +156,12 @@ pub fn evaluate(
                 }
                 Model::Svdpp => taste.clone(),
                 Model::Hybrid(b) => rec.hybrid_scores(&taste, mood, MoodStrength::new(*b)),
-                Model::ItemKnn => knn.expect("filtered above").scores(&likes),
+                Model::ItemKnn => extra.knn.as_ref().expect("filtered").scores(&likes),
+                Model::Content => extra
+                    .content
+                    .as_ref()
+                    .expect("filtered")
+                    .scores(rec, &likes),
             };
             let top = top_k(&scores, K, |i| liked.contains(&ArtistIdx(i as u32)));
             let ranked: Vec<u32> = top.iter().map(|&i| catalog.artists()[i].id).collect();

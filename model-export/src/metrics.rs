@@ -16,6 +16,9 @@ pub struct TopK {
     pub ndcg: f64,
     /// Mean average precision@k (normalised by min(k, |relevant|)).
     pub map: f64,
+    /// Mean F1@k (per user, 0 without a hit).
+    #[serde(default)]
+    pub f1: f64,
 }
 
 impl TopK {
@@ -38,6 +41,10 @@ impl TopK {
         let ideal = n_relevant.min(k);
         let idcg: f64 = (0..ideal).map(|p| 1.0 / ((p + 2) as f64).log2()).sum();
         self.users += 1;
+        let (p, r) = (hits as f64 / k as f64, hits as f64 / n_relevant as f64);
+        if hits > 0 {
+            self.f1 += 2.0 * p * r / (p + r);
+        }
         self.precision += hits as f64 / k as f64;
         self.recall += hits as f64 / n_relevant as f64;
         self.ndcg += dcg / idcg;
@@ -53,6 +60,7 @@ impl TopK {
             recall: self.recall / n,
             ndcg: self.ndcg / n,
             map: self.map / n,
+            f1: self.f1 / n,
         }
     }
 }
@@ -73,6 +81,7 @@ mod tests {
                 && (p.map - 1.0).abs() < 1e-12
         );
         assert!((p.precision - 0.2).abs() < 1e-12);
+        assert!((p.f1 - 2.0 * 0.2 / 1.2).abs() < 1e-12);
         let mut m = TopK::default();
         m.add(&[5, 6], &rel, 2, 10);
         assert_eq!(m.mean().ndcg, 0.0);

@@ -104,7 +104,14 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     for (i, cfg) in grid.iter().enumerate() {
         let cf = train(cat.catalog.artists().len(), &users, cfg)?.quantised();
         let rec = Recommender::new(cat.catalog.clone(), cf)?;
-        let r = evaluate(&rec, "validation", &val, &[Model::Svdpp], None, 7);
+        let r = evaluate(
+            &rec,
+            "validation",
+            &val,
+            &[Model::Svdpp],
+            &Default::default(),
+            7,
+        );
         let m = r.models[0].metrics;
         eprintln!(
             "[tune] {}/{} ndcg@10 {:.4} recall@10 {:.4} {:?}",
@@ -128,7 +135,14 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     let betas = [0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0];
     let mut models = vec![Model::Popularity, Model::SvdppImplicitOnly];
     models.extend(betas.iter().map(|&b| Model::Hybrid(b)));
-    let sweep = evaluate(&rec, "validation (best config)", &val, &models, None, 7);
+    let sweep = evaluate(
+        &rec,
+        "validation (best config)",
+        &val,
+        &models,
+        &Default::default(),
+        7,
+    );
     Ok((trials, sweep))
 }
 
@@ -244,7 +258,7 @@ mod tests {
             "slice",
             &val,
             &[Model::Popularity, Model::Svdpp],
-            None,
+            &Default::default(),
             7,
         );
         let (pop, cf) = (r.models[0].metrics, r.models[1].metrics);

@@ -96,13 +96,13 @@ pub fn set_markdown(r: &SetResult) -> String {
         "### {}\n\n{} users ({} skipped with < 2 artists); {} held-out artists, {} of them in the catalog (the rest can never be hit and still count as misses).\n",
         r.name, r.users, r.skipped, r.held_out, r.held_out_in_catalog
     );
-    let _ = writeln!(s, "| model | P@10 | R@10 | NDCG@10 | MAP@10 | emotional fit@10 | quadrant match@10 |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| model | P@10 | R@10 | F1@10 | NDCG@10 | MAP@10 | emotional fit@10 | quadrant match@10 |\n|---|---|---|---|---|---|---|---|");
     for m in &r.models {
         let t = &m.metrics;
         let _ = writeln!(
             s,
-            "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.3} | {:.3} |",
-            m.model, t.precision, t.recall, t.ndcg, t.map, m.mean_fit, m.quadrant_match
+            "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.3} | {:.3} |",
+            m.model, t.precision, t.recall, t.f1, t.ndcg, t.map, m.mean_fit, m.quadrant_match
         );
     }
     s
