@@ -1,6 +1,7 @@
 //! The root component: loads the assets, then lays out the controls and the recommendations.
 
 use crate::assets::{self, CacheMode};
+use crate::components::about::About;
 use crate::components::analyse::AnalyseMusic;
 use crate::components::genre_map::GenreMap;
 use crate::components::heart::HeartPanel;
@@ -121,6 +122,7 @@ pub fn App() -> impl IntoView {
             {body}
             // Outside the catalog's views: the data stays reachable when the catalog fails to load.
             <YourData />
+            <About />
             <footer class="privacy">
                 "Private by design: Attune runs entirely in your browser. Your likes and moods stay on this device and nothing is sent anywhere. "
                 <a href="#your-data">"See, export or delete your data."</a>

@@ -13,6 +13,7 @@
 //! - [`history`]: the on-device listening history (plays, likes, moods, heart readings).
 //! - [`user_emotion`]: the user-emotion model's input (events + moment) and its estimate.
 //! - [`state_input`]: that input from the profile's history and the catalog's emotions.
+//! - [`report`]: the shipped evaluation reports read as blocks the app can draw.
 //! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
 // Numeric kernels index several arrays with one loop variable; iterators would obscure them.
@@ -35,6 +36,7 @@ pub mod manifest;
 pub mod models;
 pub mod profile;
 pub mod rank;
+pub mod report;
 pub mod state_input;
 pub mod user_emotion;
 

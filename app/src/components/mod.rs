@@ -1,5 +1,6 @@
 //! The app's UI parts, one per concern.
 
+pub mod about;
 pub mod analyse;
 pub mod genre_map;
 pub mod heart;
