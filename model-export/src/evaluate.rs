@@ -1,6 +1,7 @@
 //! Held-out-user evaluation with the shipped assets, exactly as the browser folds a user in.
 
 use crate::content::ContentModel;
+use crate::ials::Ials;
 use crate::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
@@ -30,6 +31,8 @@ pub enum Model {
     ItemKnn,
     /// Content-based: tags and emotion (needs [`Extra::content`]).
     Content,
+    /// Implicit ALS matrix factorisation (needs [`Extra::ials`]).
+    Ials,
 }
 
 /// Fitted baselines that the shipped assets do not hold; a model whose part is absent is skipped.
@@ -39,6 +42,8 @@ pub struct Extra {
     pub knn: Option<ItemKnn>,
     /// For [`Model::Content`].
     pub content: Option<ContentModel>,
+    /// For [`Model::Ials`].
+    pub ials: Option<Ials>,
 }
 
 impl Model {
@@ -54,6 +59,7 @@ impl Model {
             Model::Hybrid(b) => format!("Attune hybrid, mood strength {b:.2}"),
             Model::ItemKnn => "Item-kNN CF (cosine, tuned neighbours)".into(),
             Model::Content => "Content-based (tags + emotion, tuned weight)".into(),
+            Model::Ials => "iALS matrix factorisation (tuned, folded in)".into(),
         }
     }
 }
@@ -113,6 +119,7 @@ pub fn evaluate(
         .filter(|m| match m {
             Model::ItemKnn => extra.knn.is_some(),
             Model::Content => extra.content.is_some(),
+            Model::Ials => extra.ials.is_some(),
             _ => true,
         })
         .collect();
@@ -157,6 +164,7 @@ pub fn evaluate(
                 Model::Svdpp => taste.clone(),
                 Model::Hybrid(b) => rec.hybrid_scores(&taste, mood, MoodStrength::new(*b)),
                 Model::ItemKnn => extra.knn.as_ref().expect("filtered").scores(&likes),
+                Model::Ials => extra.ials.as_ref().expect("filtered").scores(&likes),
                 Model::Content => extra
                     .content
                     .as_ref()
