@@ -212,6 +212,18 @@ pub fn evaluate(
     }
 }
 
+/// The users of one split of the corpus, with their plays.
+pub fn users_of(corpus: &crate::corpus::Corpus, split: crate::corpus::Split) -> Vec<TestUser> {
+    group_users(
+        corpus
+            .hetrec
+            .plays
+            .iter()
+            .filter(|p| crate::corpus::split_of(p.user) == split)
+            .map(|p| (p.user, p.artist, p.plays)),
+    )
+}
+
 /// Groups play rows by user.
 pub fn group_users(plays: impl IntoIterator<Item = (u32, u32, u64)>) -> Vec<TestUser> {
     let mut m: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();

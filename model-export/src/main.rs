@@ -522,14 +522,7 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     ];
     let corpus = Corpus::load(data)?;
     let extra = tune_baselines(&rec, &corpus);
-    let own = group_users(
-        corpus
-            .hetrec
-            .plays
-            .iter()
-            .filter(|p| split_of(p.user) == Split::Test)
-            .map(|p| (p.user, p.artist, p.plays)),
-    );
+    let own = evaluate::users_of(&corpus, Split::Test);
     let mut sets = vec![run_eval(
         &rec,
         "HetRec test split (10% of users, never trained on)",
@@ -600,14 +593,7 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
             .into_iter()
             .map(|r| r.into_iter().map(|(i, _)| i).collect())
             .collect();
-    let val = group_users(
-        corpus
-            .hetrec
-            .plays
-            .iter()
-            .filter(|p| split_of(p.user) == Split::Validation)
-            .map(|p| (p.user, p.artist, p.plays)),
-    );
+    let val = evaluate::users_of(corpus, Split::Validation);
     let score = |model: Model, extra: &evaluate::Extra| {
         run_eval(rec, "validation", &val, &[model], extra, 7).models[0]
             .metrics

@@ -1,7 +1,7 @@
 //! `build` and `tune`: from the real data to the shipped assets.
 
 use crate::corpus::{build_catalog, split_of, user_items, Corpus, Split};
-use crate::evaluate::{evaluate, group_users, Model, SetResult};
+use crate::evaluate::{evaluate, users_of, Model, SetResult};
 use crate::svdpp::{train, SvdppConfig};
 use anyhow::{Context, Result};
 use attune_engine::assets::{CATALOG_FILE, CF_FILE};
@@ -91,14 +91,7 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     let keep = |u: u32| split_of(u) == Split::Train;
     let cat = build_catalog(&corpus, keep, MIN_LISTENERS)?;
     let users = user_items(&corpus, keep, &cat.index_of);
-    let val = group_users(
-        corpus
-            .hetrec
-            .plays
-            .iter()
-            .filter(|p| split_of(p.user) == Split::Validation)
-            .map(|p| (p.user, p.artist, p.plays)),
-    );
+    let val = users_of(&corpus, Split::Validation);
     let mut trials = Vec::new();
     let mut best: Option<(f64, Recommender)> = None;
     for (i, cfg) in grid.iter().enumerate() {
@@ -246,7 +239,7 @@ mod tests {
         let b = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
         assert_eq!(a.encode(), b.encode(), "same seed, same bytes");
         let rec = Recommender::new(cat.catalog.clone(), a.quantised()).unwrap();
-        let val = group_users(
+        let val = crate::evaluate::group_users(
             c.hetrec
                 .plays
                 .iter()
