@@ -8,8 +8,7 @@
 //! L2 logistic regression (Newton's method) on user + song features, without and with the
 //! situation features.
 
-use crate::heart_eval::{read_npy_f64, CHANNELS, SAMPLES};
-use crate::ingest::read_text;
+use crate::ingest::{read_text, situnes};
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +23,7 @@ pub const TEST_SHARE: f64 = 0.3;
 /// Pseudo-counts pulling a user's or item's like rate to the global rate.
 pub const SMOOTHING: f64 = 5.0;
 
-/// One interaction.
+/// One interaction, labelled.
 #[derive(Debug, Clone)]
 pub struct Interaction {
     /// `user_id`.
@@ -62,8 +61,8 @@ pub const SITUATION: [&str; 19] = [
     "running",
 ];
 
-fn situation(env: Option<&serde_json::Value>, wrist: Option<&[f64]>) -> Option<Vec<f64>> {
-    let (env, wrist) = (env?, wrist?);
+fn situation(at: &situnes::Interaction) -> Option<Vec<f64>> {
+    let (env, wrist) = (at.env.as_ref()?, at.wrist.as_ref()?);
     let mut f = vec![0.0; SITUATION.len()];
     if let Some(t) = env.get("time").and_then(serde_json::Value::as_i64) {
         if (1..=3).contains(&t) {
@@ -86,8 +85,8 @@ fn situation(env: Option<&serde_json::Value>, wrist: Option<&[f64]>) -> Option<V
     {
         f[9] = s.max(0.0).ln_1p();
     }
-    let n = SAMPLES as f64;
-    for c in wrist.chunks_exact(CHANNELS) {
+    let n = wrist.len() as f64;
+    for c in wrist {
         f[10] += c[0] / 10.0 / n;
         f[11] += c[1] / n;
         f[12] += c[2].max(0.0).ln_1p() / n;
@@ -102,56 +101,19 @@ fn situation(env: Option<&serde_json::Value>, wrist: Option<&[f64]>) -> Option<V
     )
 }
 
-/// Reads a folder's `interactions.csv` (needs user_id, item_id, timestamp, rating), with the
-/// situation from `env.json` and `wrist.npy` (by `inter_id`) when both exist.
+/// A folder's interactions (`ingest::situnes`) as labelled examples, with the situation when the
+/// folder has `env.json` and `wrist.npy`.
 pub fn load(dir: &Path) -> Result<Vec<Interaction>> {
-    let path = dir.join("interactions.csv");
-    let text = read_text(&path)?;
-    let env: Option<serde_json::Value> = match std::fs::read_to_string(dir.join("env.json")) {
-        Ok(t) => Some(serde_json::from_str(&t).context("env.json is not JSON")?),
-        Err(_) => None,
-    };
-    let wrist = match std::fs::read(dir.join("wrist.npy")) {
-        Ok(b) => {
-            let (shape, v) = read_npy_f64(&b).context("wrist.npy")?;
-            ensure!(
-                shape.len() == 3 && shape[1] == SAMPLES && shape[2] == CHANNELS,
-                "wrist.npy shape {shape:?}"
-            );
-            Some((shape[0], v))
-        }
-        Err(_) => None,
-    };
-    let mut out = Vec::new();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    for (i, row) in reader.deserialize::<BTreeMap<String, String>>().enumerate() {
-        let row = row.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
-        let num = |k: &str| -> Result<f64> {
-            row.get(k)
-                .map(|s| s.trim())
-                .unwrap_or("")
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .with_context(|| format!("{}: row {}: bad or missing {k}", path.display(), i + 2))
-        };
-        let inter = num("inter_id").ok().map(|v| v as usize);
-        let rec = inter.and_then(|id| {
-            let (n, v) = wrist.as_ref()?;
-            (id >= 1 && id <= *n)
-                .then(|| &v[(id - 1) * SAMPLES * CHANNELS..id * SAMPLES * CHANNELS])
-        });
-        let env_row = inter.and_then(|id| env.as_ref()?.get(id.to_string()));
-        out.push(Interaction {
-            user: num("user_id")? as u32,
-            item: num("item_id")? as u32,
-            timestamp: num("timestamp")?,
-            liked: num("rating")? >= LIKED,
-            situation: situation(env_row, rec),
-        });
-    }
-    ensure!(!out.is_empty(), "{}: no interactions", path.display());
-    Ok(out)
+    Ok(situnes::load_interactions(dir)?
+        .iter()
+        .map(|at| Interaction {
+            user: at.user,
+            item: at.item,
+            timestamp: at.timestamp,
+            liked: f64::from(at.rating) >= LIKED,
+            situation: situation(at),
+        })
+        .collect())
 }
 
 /// Feature vectors by item id, and the features' names.

@@ -11,11 +11,11 @@ use attune_engine::Emotion;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-/// One play with what the user reported around it.
+/// One interaction, as every stage records it.
 #[derive(Debug, Clone)]
-pub struct Play {
-    /// `inter_id`.
-    pub inter_id: u32,
+pub struct Interaction {
+    /// `inter_id` (Stage 1 has none).
+    pub inter_id: Option<u32>,
     /// `user_id`.
     pub user: u32,
     /// `item_id`.
@@ -26,16 +26,38 @@ pub struct Play {
     pub duration: Option<f64>,
     /// 1..=5.
     pub rating: f32,
+    /// The play's 30 wrist samples [heart rate (centred per user), intensity, steps, activity
+    /// type], if the folder has `wrist.npy`.
+    pub wrist: Option<Vec<[f64; CHANNELS]>>,
+    /// The play's `env.json` entry (`time`, `weather`, `GPS`), if the folder has one.
+    pub env: Option<serde_json::Value>,
+}
+
+impl Interaction {
+    /// Mean centred heart rate (bpm above the user's level) over the play, if all samples are
+    /// finite.
+    pub fn heart_bpm(&self) -> Option<f64> {
+        let w = self.wrist.as_ref()?;
+        w.iter()
+            .all(|s| s[0].is_finite())
+            .then(|| w.iter().map(|s| s[0]).sum::<f64>() / w.len() as f64)
+    }
+
+    /// `env.json` time of day code (1, 2, 3), if present.
+    pub fn period(&self) -> Option<i64> {
+        self.env.as_ref()?.get("time")?.as_i64()
+    }
+}
+
+/// A play with the moods reported around it (stages that record them).
+#[derive(Debug, Clone)]
+pub struct Play {
+    /// The interaction.
+    pub at: Interaction,
     /// Valence and arousal reported before listening, [-1, 1].
     pub pre: [f32; 2],
     /// Valence and arousal reported after listening, [-1, 1].
     pub post: [f32; 2],
-    /// Mean centred heart rate (bpm above the user's level) over the play, if `wrist.npy` exists.
-    pub heart_bpm: Option<f64>,
-    /// Share of the play's wrist samples with activity type Still or Lying.
-    pub still: Option<f64>,
-    /// `env.json` time of day code (1, 2, 3), if present.
-    pub period: Option<i64>,
 }
 
 /// Song emotion from `music_info.csv`: Spotify valence and energy (0..1) mapped to [-1, 1]; rows
@@ -81,20 +103,17 @@ pub fn load_items(path: &Path) -> Result<HashMap<u32, Emotion>> {
     Ok(out)
 }
 
-/// Reads a stage folder. Needs pre-listening emotion (Stage 1 has none and is refused with a
-/// reason); `wrist.npy` and `env.json` are optional.
-pub fn load_stage(dir: &Path) -> Result<Vec<Play>> {
+/// Valence and arousal reported before and after a play.
+type Reported = [[f32; 2]; 2];
+
+/// Reads a stage folder's `interactions.csv` (needs user_id, item_id, timestamp, rating), with
+/// each play's `wrist.npy` record and `env.json` entry (by `inter_id`) when those files exist.
+/// `moods` also reads the pre/post valence and arousal of every row.
+fn read(dir: &Path, moods: bool) -> Result<Vec<(Interaction, Option<Reported>)>> {
     let csv_path = dir.join("interactions.csv");
     let text = read_text(&csv_path)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers()?.clone();
-    ensure!(
-        headers.iter().any(|h| h == "emo_pre_valence"),
-        "{}: no emo_pre_valence column: the user-emotion model predicts the mood before a listen, \
-         which this stage does not record (SiTunes Stage 1 has post-listening emotion only)",
-        csv_path.display()
-    );
-    let mut plays = Vec::new();
+    let mut rows = Vec::new();
     for (i, row) in reader.deserialize::<BTreeMap<String, String>>().enumerate() {
         let row = row.with_context(|| format!("{}: row {}", csv_path.display(), i + 2))?;
         let text_of = |k: &str| row.get(k).map(|s| s.trim()).unwrap_or("");
@@ -106,24 +125,36 @@ pub fn load_stage(dir: &Path) -> Result<Vec<Play>> {
                 .with_context(|| format!("{}: row {}: bad {k}", csv_path.display(), i + 2))
         };
         let f = |k: &str| -> Result<f32> { Ok(num(k)? as f32) };
-        plays.push(Play {
-            inter_id: num("inter_id")? as u32,
-            user: num("user_id")? as u32,
-            item: num("item_id")? as u32,
-            timestamp: num("timestamp")?,
-            duration: text_of("duration")
-                .parse::<f64>()
-                .ok()
-                .filter(|d| d.is_finite() && *d >= 0.0),
-            rating: f("rating")?,
-            pre: [f("emo_pre_valence")?, f("emo_pre_arousal")?],
-            post: [f("emo_post_valence")?, f("emo_post_arousal")?],
-            heart_bpm: None,
-            still: None,
-            period: None,
-        });
+        let reported = if moods {
+            Some([
+                [f("emo_pre_valence")?, f("emo_pre_arousal")?],
+                [f("emo_post_valence")?, f("emo_post_arousal")?],
+            ])
+        } else {
+            None
+        };
+        rows.push((
+            Interaction {
+                inter_id: row
+                    .contains_key("inter_id")
+                    .then(|| num("inter_id"))
+                    .transpose()?
+                    .map(|v| v as u32),
+                user: num("user_id")? as u32,
+                item: num("item_id")? as u32,
+                timestamp: num("timestamp")?,
+                duration: text_of("duration")
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|d| d.is_finite() && *d >= 0.0),
+                rating: f("rating")?,
+                wrist: None,
+                env: None,
+            },
+            reported,
+        ));
     }
-    ensure!(!plays.is_empty(), "{}: no plays", csv_path.display());
+    ensure!(!rows.is_empty(), "{}: no plays", csv_path.display());
     let npy = dir.join("wrist.npy");
     if npy.exists() {
         let bytes = std::fs::read(&npy).with_context(|| format!("reading {}", npy.display()))?;
@@ -133,35 +164,54 @@ pub fn load_stage(dir: &Path) -> Result<Vec<Play>> {
             "{}: shape {shape:?}, expected (plays, {SAMPLES}, {CHANNELS})",
             npy.display()
         );
-        for p in &mut plays {
-            let i = p.inter_id as usize;
+        for (p, _) in &mut rows {
+            let i = p.inter_id.context("wrist.npy needs an inter_id column")? as usize;
             ensure!(
                 i >= 1 && i <= shape[0],
                 "{}: no record for inter_id {i}",
                 npy.display()
             );
             let rec = &values[(i - 1) * SAMPLES * CHANNELS..i * SAMPLES * CHANNELS];
-            let hr: Vec<f64> = rec.chunks_exact(CHANNELS).map(|c| c[0]).collect();
-            if hr.iter().all(|v| v.is_finite()) {
-                p.heart_bpm = Some(hr.iter().sum::<f64>() / SAMPLES as f64);
-            }
-            let still = rec
-                .chunks_exact(CHANNELS)
-                .filter(|c| c[3] == 0.0 || c[3] == 4.0)
-                .count();
-            p.still = Some(still as f64 / SAMPLES as f64);
+            p.wrist = Some(
+                rec.chunks_exact(CHANNELS)
+                    .map(|c| [c[0], c[1], c[2], c[3]])
+                    .collect(),
+            );
         }
     }
     let env = dir.join("env.json");
     if env.exists() {
         let v: serde_json::Value = serde_json::from_str(&read_text(&env)?)
             .with_context(|| format!("{}: not JSON", env.display()))?;
-        for p in &mut plays {
-            p.period = v
-                .get(p.inter_id.to_string())
-                .and_then(|e| e.get("time"))
-                .and_then(serde_json::Value::as_i64);
+        for (p, _) in &mut rows {
+            p.env = p.inter_id.and_then(|id| v.get(id.to_string())).cloned();
         }
     }
-    Ok(plays)
+    Ok(rows)
+}
+
+/// Reads a stage folder's interactions (any stage).
+pub fn load_interactions(dir: &Path) -> Result<Vec<Interaction>> {
+    Ok(read(dir, false)?.into_iter().map(|(i, _)| i).collect())
+}
+
+/// Reads a stage folder's plays with their reported moods. Needs pre-listening emotion (Stage 1
+/// has none and is refused with a reason); `wrist.npy` and `env.json` are optional.
+pub fn load_stage(dir: &Path) -> Result<Vec<Play>> {
+    let csv_path = dir.join("interactions.csv");
+    let header = read_text(&csv_path)?
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    ensure!(
+        header.split(',').any(|h| h.trim() == "emo_pre_valence"),
+        "{}: no emo_pre_valence column: the user-emotion model predicts the mood before a listen, \
+         which this stage does not record (SiTunes Stage 1 has post-listening emotion only)",
+        csv_path.display()
+    );
+    Ok(read(dir, true)?
+        .into_iter()
+        .filter_map(|(at, m)| m.map(|[pre, post]| Play { at, pre, post }))
+        .collect())
 }

@@ -31,7 +31,7 @@ pub struct Example {
 
 /// The heart arousal of a play: the engine's heart-rate term, mean centred bpm / `HR_SPAN_BPM`.
 pub fn heart_of(p: &Play) -> Option<f32> {
-    p.heart_bpm
+    p.at.heart_bpm()
         .map(|b| (b as f32 / HR_SPAN_BPM).clamp(-1.0, 1.0))
 }
 
@@ -42,7 +42,7 @@ fn observations(p: &Play, end_s: f64, items: &HashMap<u32, Emotion>) -> [Observa
     let mood = |va: [f32; 2]| Some(Emotion::va(va[0], va[1]));
     [
         Observation {
-            at_ms: p.timestamp * 1e3,
+            at_ms: p.at.timestamp * 1e3,
             mood: mood(p.pre),
             song: None,
             rating: None,
@@ -51,8 +51,8 @@ fn observations(p: &Play, end_s: f64, items: &HashMap<u32, Emotion>) -> [Observa
         Observation {
             at_ms: end_s * 1e3,
             mood: None,
-            song: items.get(&p.item).copied(),
-            rating: Some(Rating::new(p.rating)),
+            song: items.get(&p.at.item).copied(),
+            rating: Some(Rating::new(p.at.rating)),
             heart,
         },
         Observation {
@@ -69,23 +69,23 @@ fn observations(p: &Play, end_s: f64, items: &HashMap<u32, Emotion>) -> [Observa
 pub fn examples(plays: &[Play], items: &HashMap<u32, Emotion>) -> BTreeMap<u32, Vec<Example>> {
     let mut by_user: BTreeMap<u32, Vec<&Play>> = BTreeMap::new();
     for p in plays {
-        by_user.entry(p.user).or_default().push(p);
+        by_user.entry(p.at.user).or_default().push(p);
     }
     let mut out = BTreeMap::new();
     for (user, mut ps) in by_user {
-        ps.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+        ps.sort_by(|a, b| a.at.timestamp.total_cmp(&b.at.timestamp));
         let mut obs = Vec::with_capacity(ps.len() * 3);
         for (i, p) in ps.iter().enumerate() {
-            let next = ps.get(i + 1).map_or(f64::INFINITY, |n| n.timestamp);
-            let end = (p.timestamp + p.duration.unwrap_or(DEFAULT_LISTEN_S)).min(next - 1.0);
-            obs.extend(observations(p, end.max(p.timestamp), items));
+            let next = ps.get(i + 1).map_or(f64::INFINITY, |n| n.at.timestamp);
+            let end = (p.at.timestamp + p.at.duration.unwrap_or(DEFAULT_LISTEN_S)).min(next - 1.0);
+            obs.extend(observations(p, end.max(p.at.timestamp), items));
         }
         let mut list = Vec::new();
         for p in &ps {
             let moment = Moment {
-                now_ms: p.timestamp * 1e3,
+                now_ms: p.at.timestamp * 1e3,
                 heart: heart_of(p),
-                period: p.period.and_then(DayPeriod::from_situnes),
+                period: p.at.period().and_then(DayPeriod::from_situnes),
             };
             let past: Vec<Observation> = obs
                 .iter()
