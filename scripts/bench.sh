@@ -26,6 +26,7 @@ cat public/report/bench.json
 ewasm_all=$(cargo test -p attune-engine --features onnx-web --target wasm32-unknown-unknown --test bench_emotion_wasm -- --nocapture 2>&1 | tee /dev/stderr)
 ewasm=$(printf '%s\n' "$ewasm_all" | grep -o 'BENCH {.*}' | sed 's/^BENCH //')
 uwasm=$(printf '%s\n' "$ewasm_all" | grep -o 'BENCH_USER {.*}' | sed 's/^BENCH_USER //')
+nwasm=$(printf '%s\n' "$ewasm_all" | grep -o 'BENCH_NCF {.*}' | sed 's/^BENCH_NCF //')
 cargo bench -p attune-engine --features onnx --bench emotion -- --noplot 2>&1 | tee /tmp/attune-emotion-bench.txt
 EWASM="$ewasm" python3 - <<'PY' > public/report/bench-emotion.json
 import json, os, re
@@ -57,4 +58,20 @@ print(json.dumps({"history_events": 50, "wasm": wasm, "native": native,
                   "model_bytes": os.path.getsize("public/models/user-emotion.onnx")}, indent=1))
 PY
 cat public/report/bench-user-emotion.json
+# Neural CF: scores + blend + ranking vs SVD++ alone, wasm32 (Chromium) and native.
+NWASM="$nwasm" python3 - <<'PY' > public/report/bench-ncf.json
+import json, os, re
+t = open('/tmp/attune-emotion-bench.txt').read()
+def est(name):
+    m = re.search(r'ncf/' + name + r'\s+time:\s+\[\S+ \S+ (\S+) (\S+)', t)
+    v, unit = float(m.group(1)), m.group(2)
+    return round(v * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1.0, 's': 1e3}[unit], 4)
+keys = ["svd_request_ms", "ncf_scores_ms", "ncf_request_ms"]
+native = {"target": "native (criterion, median estimate)", **{k: est(k[:-3]) for k in keys}}
+wasm = json.loads(os.environ["NWASM"])
+print(json.dumps({"wasm": wasm, "native": native,
+                  "wasm_over_native": {k: round(wasm[k] / native[k], 2) for k in keys},
+                  "model_bytes": os.path.getsize("public/models/ncf.onnx")}, indent=1))
+PY
+cat public/report/bench-ncf.json
 cargo run -q -p attune-model-export -- manifest --out public

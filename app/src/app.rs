@@ -3,6 +3,7 @@
 use crate::assets::{self, CacheMode};
 use crate::components::about::About;
 use crate::components::analyse::AnalyseMusic;
+use crate::components::free_shelf::FreeShelfCard;
 use crate::components::genre_map::GenreMap;
 use crate::components::heart::HeartPanel;
 use crate::components::likes::Likes;
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                     </div>
                     <div class="results">
                         <Recommendations ranked=ranked user=user rec=rec.clone() />
+                        <FreeShelfCard ranked=ranked />
                         <GenreMap rec=rec />
                         <AnalyseMusic />
                     </div>

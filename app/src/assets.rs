@@ -54,6 +54,9 @@ pub const EMOTION_MODEL_FILE: &str = "models/emotion.onnx";
 /// The user-emotion model (ONNX), checked against the manifest.
 pub const USER_EMOTION_MODEL_FILE: &str = "models/user-emotion.onnx";
 
+/// The neural CF model (ONNX), checked against the manifest.
+pub const NCF_MODEL_FILE: &str = "models/ncf.onnx";
+
 /// Fetches `public/<name>` (a model, the demo series) and checks its size and sha256 against the
 /// manifest; a file the manifest does not list is not requested.
 pub async fn load_verified(name: &str) -> Result<Vec<u8>, String> {

@@ -6,6 +6,7 @@
 //! - [`heart`]: a Bluetooth heart-rate strap (or a recorded one) as a reactive hook.
 //! - [`user_state`]: the user-emotion model's estimate of the user's state, from the history (in
 //!   its own instance of the analysis worker).
+//! - [`neural_taste`]: the neural CF model's scores for the likes (in that same worker).
 //! - [`ranking`]: the top ten for the stated mood, for the mood blended with that estimate, and
 //!   for the blend fused with the heart.
 //! - [`components`]: mood plane, mood strength, your emotional state, heart rate, search, likes,
@@ -15,6 +16,7 @@ mod app;
 mod assets;
 mod components;
 mod heart;
+mod neural_taste;
 mod ranking;
 mod state;
 mod storage;

@@ -54,6 +54,9 @@ pub struct Ranked {
     pub blended: Memo<Vec<Item>>,
     /// The top ten for [`Ranked::current`]: what `#recommendations` shows.
     pub fused: Memo<Vec<Item>>,
+    /// Whether the taste includes the neural CF model's scores for the current likes (`None`:
+    /// no liked artist in the catalog, so there is nothing to score).
+    pub neural: Memo<Option<bool>>,
 }
 
 impl Ranked {
@@ -73,6 +76,8 @@ impl Ranked {
                 .with(|p| (to_idx(&p.likes), to_idx(&p.excluded)))
         });
         let strength = Memo::new(move |_| state.profile.with(|p| p.mood_strength));
+        // The neural CF scores, once the worker has answered for exactly these likes.
+        let neural = Memo::new(move |_| likes.with(|(l, _)| user.neural.for_likes(l)));
         // The mood shown and its age (0 while it is only previewed, during a drag).
         let stated_mood = Memo::new(move |_| {
             let mood = state.mood.get()?;
@@ -92,7 +97,10 @@ impl Ranked {
         let baseline = move || fuse(state.mood.get(), strength.get(), None);
         let current = Memo::new(move |_| state_of(state.live()));
         let r = rec.clone();
-        let stated = Memo::new(move |_| likes.with(|(l, x)| rank(&r, l, x, &baseline())));
+        let stated = Memo::new(move |_| {
+            let n = neural.get();
+            likes.with(|(l, x)| rank(&r, l, x, n.as_deref().map(Vec::as_slice), &baseline()))
+        });
         // Equal states give equal lists: reuse the one already ranked.
         let r = rec.clone();
         let blended = Memo::new(move |_| {
@@ -100,7 +108,8 @@ impl Ranked {
             if before_heart == baseline() {
                 stated.get()
             } else {
-                likes.with(|(l, x)| rank(&r, l, x, &before_heart))
+                let n = neural.get();
+                likes.with(|(l, x)| rank(&r, l, x, n.as_deref().map(Vec::as_slice), &before_heart))
             }
         });
         let fused = Memo::new(move |_| {
@@ -108,10 +117,16 @@ impl Ranked {
             if now == state_of(None) {
                 blended.get()
             } else {
-                likes.with(|(l, x)| rank(&rec, l, x, &now))
+                let n = neural.get();
+                likes.with(|(l, x)| rank(&rec, l, x, n.as_deref().map(Vec::as_slice), &now))
             }
         });
+        let uses_neural = Memo::new(move |_| {
+            let any = likes.with(|(l, _)| !l.is_empty());
+            any.then(|| neural.with(Option::is_some))
+        });
         Ranked {
+            neural: uses_neural,
             blend,
             current,
             stated,
@@ -132,6 +147,7 @@ fn rank(
     rec: &Recommender,
     likes: &[ArtistIdx],
     excluded: &[ArtistIdx],
+    neural: Option<&[f32]>,
     state: &CurrentState,
 ) -> Vec<Item> {
     let catalog = rec.catalog();
@@ -140,6 +156,7 @@ fn rank(
         mood: state.emotion,
         mood_strength: state.mood_strength,
         exclude: excluded,
+        neural,
         k: TOP_K,
     };
     rec.recommend(&request)

@@ -5,8 +5,9 @@
 //! keeps the latest estimate. Replies to superseded requests are ignored. Any failure leaves the
 //! estimate empty and says why: the ranking then follows the stated mood alone.
 
-use crate::assets::{js_error_text, load_verified, USER_EMOTION_MODEL_FILE};
+use crate::assets::{js_error_text, load_verified, NCF_MODEL_FILE, USER_EMOTION_MODEL_FILE};
 use crate::components::analyse::WORKER_URL;
+use crate::neural_taste::NeuralTaste;
 use crate::state::AppState;
 use attune_engine::state_input::state_input;
 use attune_engine::user_emotion::{DayPeriod, Moment, StateEstimate};
@@ -69,6 +70,8 @@ pub struct UserState {
     pub pending: RwSignal<bool>,
     /// Now, in ms since the epoch, advanced every [`RENEW_EVERY`] (the stated mood's age).
     pub now_ms: RwSignal<f64>,
+    /// The neural CF model's scores for the likes (same worker).
+    pub neural: NeuralTaste,
     worker: StoredValue<Option<Worker>, LocalStorage>,
     sent: StoredValue<Option<Sent>>,
     next_id: StoredValue<u32>,
@@ -95,12 +98,13 @@ impl UserState {
             estimate: RwSignal::new(None),
             pending: RwSignal::new(false),
             now_ms: RwSignal::new(js_sys::Date::now()),
+            neural: NeuralTaste::new(),
             worker: StoredValue::new_local(None),
             sent: StoredValue::new(None),
             next_id: StoredValue::new(1),
             loaded: StoredValue::new(false),
         };
-        this.start_worker();
+        this.start_worker(rec.catalog().artists().len());
         if let Ok(handle) =
             set_interval_with_handle(move || this.now_ms.set(js_sys::Date::now()), RENEW_EVERY)
         {
@@ -110,13 +114,37 @@ impl UserState {
             app.profile
                 .with(|p| (p.history.len(), p.history.next_seq(), p.library.len()))
         });
+        let r = rec.clone();
         Effect::new(move |_| {
             // Read, not only tracked: a memo computes (and follows its sources) when read.
             let _ = changes.get();
             this.now_ms.track();
-            this.request(&rec, app);
+            this.request(&r, app);
+        });
+        let n_items = rec.catalog().artists().len();
+        let likes = Memo::new(move |_| {
+            app.profile.with(|p| {
+                p.likes
+                    .iter()
+                    .filter_map(|&id| rec.catalog().artist_by_id(id))
+                    .collect::<Vec<_>>()
+            })
+        });
+        Effect::new(move |_| {
+            this.neural.status.track(); // ready: send the likes
+            likes.with(|l| this.neural.request(l, n_items, |m| this.post_neural(m)));
         });
         this
+    }
+
+    fn post_neural(&self, msg: &JsValue) {
+        let sent = self
+            .worker
+            .with_value(|w| w.as_ref().map(|w| w.post_message(msg).is_ok()));
+        if sent != Some(true) {
+            self.neural
+                .fail("The neural taste model is not running.".into());
+        }
     }
 
     fn fail(&self, why: String) {
@@ -126,7 +154,7 @@ impl UserState {
         self.sent.set_value(None);
     }
 
-    fn start_worker(self) {
+    fn start_worker(self, n_items: usize) {
         let worker = match Worker::new(WORKER_URL) {
             Ok(w) => w,
             Err(e) => {
@@ -138,7 +166,7 @@ impl UserState {
         };
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             if let Some(text) = ev.data().as_string() {
-                self.on_message(&text);
+                self.on_message(&text, n_items);
             }
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -146,6 +174,8 @@ impl UserState {
         let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             self.loaded.set_value(false);
             self.fail("The state model stopped (it may have run out of memory).".into());
+            self.neural
+                .fail("The neural taste model stopped with the worker.".into());
         });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
@@ -182,13 +212,29 @@ impl UserState {
         }
     }
 
-    fn on_message(self, text: &str) {
+    /// Sends the verified NCF model to the worker.
+    fn send_neural_model(self, n_items: usize) {
+        spawn_local(async move {
+            match load_verified(NCF_MODEL_FILE).await {
+                Ok(bytes) => self.post_neural(&NeuralTaste::load_message(&bytes, n_items)),
+                Err(e) => self
+                    .neural
+                    .fail(format!("The neural taste model could not be loaded: {e}.")),
+            }
+        });
+    }
+
+    fn on_message(self, text: &str, n_items: usize) {
         let Ok(m) = serde_json::from_str::<serde_json::Value>(text) else {
             return;
         };
         let error = m["error"].as_str().unwrap_or_default();
         match m["kind"].as_str().unwrap_or_default() {
-            "ready" => self.send_model(),
+            "ready" => {
+                self.send_model();
+                self.send_neural_model(n_items);
+            }
+            kind if kind.starts_with("ncf") => self.neural.on_message(kind, &m),
             "state-model-ready" => {
                 self.loaded.set_value(true);
                 self.status.set(ModelStatus::Ready);

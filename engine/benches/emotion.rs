@@ -1,6 +1,7 @@
 //! Native benchmark: analysing 30 s of audio (decode a 44.1 kHz stereo WAV, resample + log-mel,
 //! CNN under tract) against the log-mel alone, and the user-emotion model on a 50-event history
-//! (encode + self-attention under tract), in one criterion run.
+//! (encode + self-attention under tract), and a recommendation with the neural CF model against
+//! one with SVD++ alone, in one criterion run.
 //! `cargo bench -p attune-engine --features onnx --bench emotion`.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -63,7 +64,36 @@ mod native {
         g.finish();
     }
 
-    criterion_group!(benches, bench, bench_user);
+    pub fn bench_ncf(c: &mut Criterion) {
+        let rec = support::recommender();
+        let model = attune_engine::models::ncf::NcfModel::from_bytes(
+            support::NCF_MODEL,
+            rec.catalog().artists().len(),
+        )
+        .expect("model");
+        let likes = support::bench_likes();
+        let plain = support::bench_request(&likes);
+        let mut g = c.benchmark_group("ncf");
+        g.bench_function("svd_request", |b| {
+            b.iter(|| black_box(rec.recommend(&plain)))
+        });
+        g.bench_function("ncf_scores", |b| {
+            b.iter(|| black_box(model.scores(black_box(&likes)).unwrap()))
+        });
+        g.bench_function("ncf_request", |b| {
+            b.iter(|| {
+                let scores = model.scores(black_box(&likes)).unwrap();
+                let req = attune_engine::Request {
+                    neural: Some(&scores),
+                    ..plain
+                };
+                black_box(rec.recommend(&req))
+            })
+        });
+        g.finish();
+    }
+
+    criterion_group!(benches, bench, bench_user, bench_ncf);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

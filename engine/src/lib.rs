@@ -27,6 +27,7 @@ pub mod cf;
 pub mod data_export;
 pub mod emotion;
 pub mod error;
+pub mod free_tracks;
 pub mod fusion;
 pub mod genre_map;
 pub mod heart;
@@ -34,6 +35,7 @@ pub mod history;
 pub mod manifest;
 #[cfg(feature = "onnx")]
 pub mod models;
+pub mod ncf;
 pub mod profile;
 pub mod rank;
 pub mod report;

@@ -49,6 +49,9 @@ pub struct Request<'a> {
     pub mood_strength: MoodStrength,
     /// Extra artists never to recommend.
     pub exclude: &'a [ArtistIdx],
+    /// The neural CF model's scores for these likes (`engine::models::ncf`), if it has run;
+    /// blended into the taste at [`crate::ncf::NEURAL_WEIGHT`].
+    pub neural: Option<&'a [f32]>,
     /// How many to return.
     pub k: usize,
 }
@@ -171,7 +174,9 @@ impl Recommender {
 
     /// The full request: fold in, score, fuse, take the top k, explain.
     pub fn recommend(&self, req: &Request<'_>) -> Vec<Recommendation> {
-        let taste = self.taste_scores(req.likes);
+        let svd = self.taste_scores(req.likes);
+        let neural = req.neural.filter(|_| !req.likes.is_empty());
+        let taste = crate::ncf::blend_taste(&svd, neural, crate::ncf::NEURAL_WEIGHT);
         let scores = self.hybrid_scores(&taste, req.mood, req.mood_strength);
         let mut excluded = vec![false; scores.len()];
         for a in req.likes.iter().chain(req.exclude) {
@@ -323,6 +328,7 @@ mod tests {
             mood: None,
             mood_strength: MoodStrength::DEFAULT,
             exclude: &[],
+            neural: None,
             k: 3,
         });
         assert_eq!(out[0].artist, ArtistIdx(1), "{out:?}");
@@ -343,6 +349,7 @@ mod tests {
             mood: calm,
             mood_strength: MoodStrength::new(0.0),
             exclude: &[],
+            neural: None,
             k: 1,
         });
         let mood_only = r.recommend(&Request {
@@ -350,6 +357,7 @@ mod tests {
             mood: calm,
             mood_strength: MoodStrength::new(1.0),
             exclude: &[],
+            neural: None,
             k: 1,
         });
         assert_eq!(taste_only[0].artist, ArtistIdx(1));
@@ -379,6 +387,7 @@ mod tests {
             mood: None,
             mood_strength: MoodStrength::DEFAULT,
             exclude: &[ArtistIdx(0)],
+            neural: None,
             k: 2,
         });
         assert_eq!(out[0].artist, ArtistIdx(3));

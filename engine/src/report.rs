@@ -208,7 +208,14 @@ mod tests {
 
     #[test]
     fn every_shipped_report_parses_to_tables() {
-        for f in ["evaluation.md", "user-emotion.md", "emotion.md", "heart.md"] {
+        for f in [
+            "evaluation.md",
+            "ncf-training.md",
+            "user-emotion.md",
+            "emotion.md",
+            "heart.md",
+            "situnes-ranking.md",
+        ] {
             let path = format!("{}/../public/report/{f}", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap();
             let blocks = parse(&text);

@@ -1,7 +1,9 @@
 //! Benchmark (run by `scripts/bench.sh`, not by the test suite): analysing 30 s of audio (decode a
 //! 44.1 kHz stereo WAV, resample + log-mel, CNN under tract) in wasm32 in headless Chromium, each
 //! stage timed with `performance.now()` in one run; and the user-emotion model on a 50-event
-//! history. Prints one `BENCH {json}` and one `BENCH_USER {json}` line.
+//! history; and a recommendation with the neural CF model (tract scores + blend + ranking) against
+//! one with SVD++ alone. Prints one `BENCH {json}`, one `BENCH_USER {json}` and one
+//! `BENCH_NCF {json}` line.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -11,8 +13,10 @@ use attune_engine::audio::{
     decode::{decode, MAX_DECODE_SECONDS},
 };
 use attune_engine::models::emotion::EmotionModel;
+use attune_engine::models::ncf::NcfModel;
 use attune_engine::models::user_emotion::UserEmotionModel;
 use attune_engine::user_emotion::encode;
+use attune_engine::Request;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -89,6 +93,53 @@ fn bench_user_emotion_50() {
         "BENCH_USER {{\"target\":\"wasm32 (headless Chromium)\",\"encode_ms\":{:.4},\"estimate_ms\":{:.4},\"sink\":{}}}",
         median(enc),
         median(est),
+        sink.is_finite()
+    );
+}
+
+#[wasm_bindgen_test]
+fn bench_ncf_recommend() {
+    let rec = support::recommender();
+    let t = support::now_ms();
+    let model =
+        NcfModel::from_bytes(support::NCF_MODEL, rec.catalog().artists().len()).expect("model");
+    let load_ms = support::now_ms() - t;
+    let likes = support::bench_likes();
+    let plain = support::bench_request(&likes);
+    let (mut svd, mut ncf, mut full) = (vec![], vec![], vec![]);
+    let mut sink = 0.0f32;
+    for _ in 0..15 {
+        let t0 = support::now_ms();
+        for _ in 0..10 {
+            sink += rec.recommend(&plain)[0].score;
+        }
+        let t1 = support::now_ms();
+        for _ in 0..10 {
+            sink += model.scores(&likes).expect("scores")[0];
+        }
+        let t2 = support::now_ms();
+        for _ in 0..10 {
+            let scores = model.scores(&likes).expect("scores");
+            let req = Request {
+                neural: Some(&scores),
+                ..plain
+            };
+            sink += rec.recommend(&req)[0].score;
+        }
+        let t3 = support::now_ms();
+        svd.push((t1 - t0) / 10.0);
+        ncf.push((t2 - t1) / 10.0);
+        full.push((t3 - t2) / 10.0);
+    }
+    let (s, n, f) = (median(svd), median(ncf), median(full));
+    console_log!(
+        "BENCH_NCF {{\"target\":\"wasm32 (headless Chromium)\",\"likes\":{},\"model_load_ms\":{:.2},\"svd_request_ms\":{:.4},\"ncf_scores_ms\":{:.4},\"ncf_request_ms\":{:.4},\"ratio\":{:.2},\"sink\":{}}}",
+        likes.len(),
+        load_ms,
+        s,
+        n,
+        f,
+        f / s,
         sink.is_finite()
     );
 }

@@ -42,6 +42,7 @@ fn compute() -> Value {
                     mood,
                     mood_strength: MoodStrength::new(s),
                     exclude: &[],
+                    neural: None,
                     k: 10,
                 });
                 out.push(json!({

@@ -6,10 +6,12 @@ use crate::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
 use attune_engine::cf::FoldIn;
+use attune_engine::ncf::blend_taste;
 use attune_engine::rank::{standardise, top_k};
 use attune_engine::{ArtistIdx, MoodStrength, Recommender};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
 
 /// Cut-off of every metric.
 pub const K: usize = 10;
@@ -17,7 +19,7 @@ pub const K: usize = 10;
 pub const FOLD_IN_SHARE: f64 = 0.8;
 
 /// A ranking strategy under test.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Model {
     /// Most listeners first (the strongest simple baseline in music).
     Popularity,
@@ -25,8 +27,16 @@ pub enum Model {
     SvdppImplicitOnly,
     /// SVD++ with the least-squares fold-in: Attune's taste score alone.
     Svdpp,
-    /// Attune's hybrid with the user's taste emotion as the mood, at a given mood strength.
-    Hybrid(f32),
+    /// Attune's hybrid with the user's taste emotion as the mood: taste from SVD++ and (with
+    /// [`Extra::ncf`]) NCF at weight `neural`, fused with emotional fit at strength `mood`.
+    Hybrid {
+        /// Share of NCF in the taste (0: SVD++ alone).
+        neural: f32,
+        /// Mood strength β (1: emotion only).
+        mood: f32,
+    },
+    /// Neural CF alone (needs [`Extra::ncf`]).
+    Ncf,
     /// Item-kNN CF (needs [`Extra::knn`]).
     ItemKnn,
     /// Content-based: tags and emotion (needs [`Extra::content`]).
@@ -44,6 +54,32 @@ pub struct Extra {
     pub content: Option<ContentModel>,
     /// For [`Model::Ials`].
     pub ials: Option<Ials>,
+    /// For [`Model::Ncf`] and hybrids with a neural share.
+    pub ncf: Option<Scorer>,
+}
+
+/// A user's likes -> a score per catalog artist (the NCF model under burn or tract).
+#[derive(Clone)]
+pub struct Scorer(Rc<ScoreFn>);
+
+/// The function behind a [`Scorer`].
+type ScoreFn = dyn Fn(&[ArtistIdx]) -> Vec<f32>;
+
+impl Scorer {
+    /// Wraps a scoring function.
+    pub fn new(f: impl Fn(&[ArtistIdx]) -> Vec<f32> + 'static) -> Scorer {
+        Scorer(Rc::new(f))
+    }
+    /// Scores for these likes.
+    pub fn scores(&self, likes: &[ArtistIdx]) -> Vec<f32> {
+        (self.0)(likes)
+    }
+}
+
+impl std::fmt::Debug for Scorer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scorer")
+    }
 }
 
 impl Model {
@@ -53,10 +89,19 @@ impl Model {
             Model::Popularity => "Most popular (listeners)".into(),
             Model::SvdppImplicitOnly => "SVD++ fold-in, implicit part only".into(),
             Model::Svdpp => "SVD++ fold-in + least squares (CF only)".into(),
-            Model::Hybrid(b) if *b >= 1.0 => {
+            Model::Hybrid { mood, .. } if *mood >= 1.0 => {
                 "Emotion only (Attune hybrid, mood strength 1.00)".into()
             }
-            Model::Hybrid(b) => format!("Attune hybrid, mood strength {b:.2}"),
+            Model::Hybrid { neural, mood } if *neural <= 0.0 => {
+                format!("SVD++ + emotion (no NCF), mood strength {mood:.2}")
+            }
+            Model::Hybrid { neural, mood } if *mood <= 0.0 => {
+                format!("SVD++ + NCF (weight {neural:.2}), no emotion")
+            }
+            Model::Hybrid { neural, mood } => {
+                format!("Attune hybrid: SVD++ + NCF (weight {neural:.2}) + emotion, mood strength {mood:.2}")
+            }
+            Model::Ncf => "NCF (GMF + MLP, item-based user, folded in)".into(),
             Model::ItemKnn => "Item-kNN CF (cosine, tuned neighbours)".into(),
             Model::Content => "Content-based (tags + emotion, tuned weight)".into(),
             Model::Ials => "iALS matrix factorisation (tuned, folded in)".into(),
@@ -84,6 +129,23 @@ pub struct ModelResult {
     pub mean_fit: f64,
     /// Share of the top 10 whose quadrant equals the taste emotion's quadrant.
     pub quadrant_match: f64,
+    /// Sampled metrics, for comparison with papers that rank each held-out item among
+    /// [`SAMPLED_NEGATIVES`] random unseen artists: hit rate and NDCG at 10, means over the
+    /// (user, held-out artist in the catalog) pairs. Not the headline: full ranking is.
+    pub sampled_hr: f64,
+    /// See `sampled_hr`.
+    pub sampled_ndcg: f64,
+}
+
+/// Negatives per held-out artist in the sampled metrics.
+pub const SAMPLED_NEGATIVES: usize = 100;
+
+/// Rank (0-based) of `scores[pos]` among `scores[pos]` and the negatives (ties count against it).
+fn sampled_rank(scores: &[f32], pos: usize, negatives: &[usize]) -> usize {
+    negatives
+        .iter()
+        .filter(|&&j| scores[j] >= scores[pos])
+        .count()
 }
 
 /// Evaluation of all models on one user set.
@@ -120,6 +182,10 @@ pub fn evaluate(
             Model::ItemKnn => extra.knn.is_some(),
             Model::Content => extra.content.is_some(),
             Model::Ials => extra.ials.is_some(),
+            Model::Ncf => extra.ncf.is_some(),
+            Model::Hybrid { neural, mood } => {
+                (*neural <= 0.0 || *mood >= 1.0) || extra.ncf.is_some()
+            }
             _ => true,
         })
         .collect();
@@ -131,6 +197,9 @@ pub fn evaluate(
         .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
         .collect();
     let mut acc: Vec<(TopK, f64, f64)> = vec![(TopK::default(), 0.0, 0.0); models.len()];
+    // Sampled metrics: (hits, ndcg sum) per model, over `pairs` (user, held-out artist) pairs.
+    let mut sampled: Vec<(f64, f64)> = vec![(0.0, 0.0); models.len()];
+    let mut pairs = 0usize;
     let (mut n, mut skipped, mut held_out, mut held_in) = (0, 0, 0, 0);
     for u in users {
         if u.artists.len() < 2 {
@@ -152,9 +221,31 @@ pub fn evaluate(
         held_in += relevant.iter().filter(|a| index_of.contains_key(a)).count();
         n += 1;
         let liked: HashSet<ArtistIdx> = likes.iter().copied().collect();
+        // The same negatives for every model: catalog artists the user never played.
+        let own: HashSet<u32> = artists.iter().copied().collect();
+        let positives: Vec<usize> = artists[cut..]
+            .iter()
+            .filter_map(|a| index_of.get(a).map(|i| i.0 as usize))
+            .collect();
+        let mut rng = Rng::new(seed ^ 0x5a3d ^ u64::from(u.user));
+        let negatives: Vec<Vec<usize>> = positives
+            .iter()
+            .map(|_| {
+                let mut neg = Vec::with_capacity(SAMPLED_NEGATIVES);
+                while neg.len() < SAMPLED_NEGATIVES {
+                    let j = rng.below(catalog.artists().len());
+                    if !own.contains(&catalog.artists()[j].id) {
+                        neg.push(j);
+                    }
+                }
+                neg
+            })
+            .collect();
+        pairs += positives.len();
         let mood = rec.taste_emotion(&likes);
         let taste = rec.taste_scores(&likes);
-        for (m, slot) in models.iter().zip(acc.iter_mut()) {
+        let neural = extra.ncf.as_ref().map(|s| s.scores(&likes));
+        for (mi, (m, slot)) in models.iter().zip(acc.iter_mut()).enumerate() {
             let scores = match m {
                 Model::Popularity => rec.taste_scores(&[]),
                 Model::SvdppImplicitOnly => {
@@ -162,7 +253,11 @@ pub fn evaluate(
                     standardise(&rec.cf().scores(&uv))
                 }
                 Model::Svdpp => taste.clone(),
-                Model::Hybrid(b) => rec.hybrid_scores(&taste, mood, MoodStrength::new(*b)),
+                Model::Hybrid { neural: w, mood: b } => {
+                    let t = blend_taste(&taste, neural.as_deref(), *w);
+                    rec.hybrid_scores(&t, mood, MoodStrength::new(*b))
+                }
+                Model::Ncf => neural.clone().expect("filtered"),
                 Model::ItemKnn => extra.knn.as_ref().expect("filtered").scores(&likes),
                 Model::Ials => extra.ials.as_ref().expect("filtered").scores(&likes),
                 Model::Content => extra
@@ -174,6 +269,13 @@ pub fn evaluate(
             let top = top_k(&scores, K, |i| liked.contains(&ArtistIdx(i as u32)));
             let ranked: Vec<u32> = top.iter().map(|&i| catalog.artists()[i].id).collect();
             slot.0.add(&ranked, &relevant, relevant.len(), K);
+            for (&pos, neg) in positives.iter().zip(&negatives) {
+                let r = sampled_rank(&scores, pos, neg);
+                if r < K {
+                    sampled[mi].0 += 1.0;
+                    sampled[mi].1 += 1.0 / ((r + 2) as f64).log2();
+                }
+            }
             if let Some(mood) = mood {
                 let fits: Vec<f32> = top
                     .iter()
@@ -202,7 +304,10 @@ pub fn evaluate(
         models: models
             .iter()
             .zip(acc)
-            .map(|(m, (t, fit, quad))| ModelResult {
+            .zip(sampled)
+            .map(|((m, (t, fit, quad)), (hits, ndcg))| ModelResult {
+                sampled_hr: hits / pairs.max(1) as f64,
+                sampled_ndcg: ndcg / pairs.max(1) as f64,
                 model: m.label(),
                 metrics: t.mean(),
                 mean_fit: fit / n.max(1) as f64,
@@ -233,4 +338,21 @@ pub fn group_users(plays: impl IntoIterator<Item = (u32, u32, u64)>) -> Vec<Test
     m.into_iter()
         .map(|(user, artists)| TestUser { user, artists })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sampled_rank;
+
+    #[test]
+    fn sampled_rank_counts_negatives_scored_at_or_above_the_positive() {
+        let s = [0.5, 0.9, 0.1, 0.5];
+        assert_eq!(
+            sampled_rank(&s, 0, &[1, 2, 3]),
+            2,
+            "a tie counts against it"
+        );
+        assert_eq!(sampled_rank(&s, 1, &[0, 2, 3]), 0);
+        assert_eq!(sampled_rank(&s, 2, &[0, 1, 3]), 3);
+    }
 }

@@ -148,6 +148,7 @@ mod tests {
             user: 1,
             artist: 9,
             tag,
+            date: 0,
         };
         let e = artist_tag_emotions(&[a(1), a(1), a(2), a(3)], &tags, &lex());
         let r = e[&9];

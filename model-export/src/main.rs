@@ -8,23 +8,28 @@ mod content;
 mod corpus;
 mod emotion;
 mod evaluate;
+mod free_tracks;
 mod heart_eval;
 mod ials;
 mod ingest;
 mod item_knn;
 mod labels;
 mod metrics;
+mod ncf;
 mod onnx;
 mod pipeline;
 mod report;
 mod rng;
+mod sequential;
 mod setting3;
+mod situnes_rank;
 mod svdpp;
 mod tensors;
 mod user_emotion;
 
 use anyhow::{Context, Result};
 use attune_engine::assets::load_recommender;
+use attune_engine::ncf::NEURAL_WEIGHT;
 use attune_engine::{Manifest, MoodStrength};
 use clap::{Parser, Subcommand};
 use corpus::{split_of, Corpus, Split};
@@ -70,6 +75,37 @@ enum Cmd {
         /// The assets to evaluate (verified against their manifest).
         #[arg(long, default_value = "public")]
         assets: PathBuf,
+        /// Only the HetRec fold-in tables (skip the SiTunes ranking and the sequential tables,
+        /// which `situnes-rank` and `sequential` also write on their own).
+        #[arg(long)]
+        hetrec_only: bool,
+    },
+    /// Build the free shelf (`<out>/free/`): 30 s excerpts of freely licensed music, each with the
+    /// emotion CNN's reading of the shipped excerpt (`scripts/free_tracks.sh` fetches the music).
+    FreeTracks {
+        /// `dir|artist|licence|origin[|title prefix]`, once per folder of music (searched
+        /// recursively); the prefix names the tracks `<prefix> <n>` when file names are not titles.
+        #[arg(long = "source", required = true)]
+        sources: Vec<free_tracks::Source>,
+        /// The emotion model.
+        #[arg(long, default_value = "public/models/emotion.onnx")]
+        model: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+    },
+    /// Train the neural CF model on the training users (tuned on the validation users), write
+    /// `<out>/models/ncf.onnx` and `<out>/report/ncf-training.{md,json}`.
+    Ncf {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder (its catalog and CF model define the artists).
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// One short configuration (a quick check).
+        #[arg(long)]
+        quick: bool,
     },
     /// Grid-search SVD++ on the validation users; writes the best configuration and a log.
     Tune {
@@ -109,6 +145,29 @@ enum Cmd {
         /// Also write the markdown table here.
         #[arg(long)]
         md: Option<PathBuf>,
+    },
+    /// SiTunes full ranking: every baseline, the emotion hybrid (with ablations) and a
+    /// context-aware model rank the whole catalog for Stage 2's test plays (split in time).
+    SitunesRank {
+        /// The shared data root (holds situnes/).
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Where the JSON results go.
+        #[arg(long, default_value = "public/report/situnes-ranking.json")]
+        json: PathBuf,
+        /// Where the markdown report goes.
+        #[arg(long, default_value = "public/report/situnes-ranking.md")]
+        md: PathBuf,
+    },
+    /// SASRec on HetRec tag sequences, evaluated in time order against the fold-in models;
+    /// writes `<out>/report/sequential.{md,json}` and refreshes the manifest.
+    Sequential {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder (its catalog and CF model define the artists).
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
     },
     /// Rewrite manifest.json for the files in a folder.
     Manifest {
@@ -253,7 +312,48 @@ fn main() -> Result<()> {
             json,
             test_users,
             assets,
-        } => evaluate_cmd(&data, &json, test_users.as_deref(), &assets),
+            hetrec_only,
+        } => {
+            evaluate_cmd(&data, &json, test_users.as_deref(), &assets)?;
+            if !hetrec_only {
+                // Tables 1 and 2 on the other protocols: SiTunes in the moment, HetRec in time.
+                situnes_rank::command(
+                    &data,
+                    &assets.join("report/situnes-ranking.json"),
+                    &assets.join("report/situnes-ranking.md"),
+                )?;
+                sequential::command(&data, &assets)?;
+                pipeline::write_manifest(&assets)?;
+            }
+            Ok(())
+        }
+        Cmd::FreeTracks {
+            sources,
+            model,
+            out,
+        } => {
+            let shelf = free_tracks::build(&sources, &model, &out)?;
+            println!(
+                "{} free tracks in {}/free",
+                shelf.tracks.len(),
+                out.display()
+            );
+            pipeline::write_manifest(&out)
+        }
+        Cmd::Ncf { data, out, quick } => {
+            let rec = load_assets(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let r = ncf::train_cmd(&rec, &corpus, &out, quick)?;
+            let md = ncf::markdown(&r);
+            print!("{md}");
+            std::fs::create_dir_all(out.join("report"))?;
+            std::fs::write(out.join("report/ncf-training.md"), md)?;
+            std::fs::write(
+                out.join("report/ncf-training.json"),
+                serde_json::to_string_pretty(&r)? + "\n",
+            )?;
+            pipeline::write_manifest(&out)
+        }
         Cmd::Tune {
             data,
             config,
@@ -312,6 +412,8 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Cmd::SitunesRank { data, json, md } => situnes_rank::command(&data, &json, &md),
+        Cmd::Sequential { data, out } => sequential::command(&data, &out),
         Cmd::Manifest { out } => pipeline::write_manifest(&out),
     }
 }
@@ -497,7 +599,8 @@ fn grid(quick: bool) -> Vec<SvdppConfig> {
     out
 }
 
-fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Path) -> Result<()> {
+/// The shipped catalog and CF model, verified against their manifest.
+fn load_assets(assets: &Path) -> Result<attune_engine::Recommender> {
     let manifest_text = std::fs::read_to_string(assets.join("manifest.json"))
         .with_context(|| format!("reading {}/manifest.json", assets.display()))?;
     let manifest = Manifest::parse(&manifest_text)?;
@@ -508,7 +611,14 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
             std::fs::read(assets.join(f)).with_context(|| format!("reading {f}"))?,
         );
     }
-    let rec = load_recommender(&manifest, |f| bytes.get(f).map(Vec::as_slice))?;
+    Ok(load_recommender(&manifest, |f| {
+        bytes.get(f).map(Vec::as_slice)
+    })?)
+}
+
+fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Path) -> Result<()> {
+    let rec = load_assets(assets)?;
+    let (w, beta) = (NEURAL_WEIGHT, MoodStrength::DEFAULT.get());
     let models = [
         Model::Popularity,
         Model::Content,
@@ -516,12 +626,32 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
         Model::Ials,
         Model::SvdppImplicitOnly,
         Model::Svdpp,
-        Model::Hybrid(0.1),
-        Model::Hybrid(MoodStrength::DEFAULT.get()),
-        Model::Hybrid(1.0),
+        Model::Ncf,
+        Model::Hybrid {
+            neural: 0.0,
+            mood: beta,
+        },
+        Model::Hybrid {
+            neural: w,
+            mood: 0.0,
+        },
+        Model::Hybrid {
+            neural: w,
+            mood: 0.1,
+        },
+        Model::Hybrid {
+            neural: w,
+            mood: beta,
+        },
+        Model::Hybrid {
+            neural: 0.0,
+            mood: 1.0,
+        },
     ];
     let corpus = Corpus::load(data)?;
-    let extra = tune_baselines(&rec, &corpus);
+    let mut extra = tune_baselines(&rec, &corpus);
+    extra.ncf = Some(ncf::load_scorer(assets, rec.catalog().artists().len())?);
+    let sweep = neural_sweep(&rec, &corpus, &extra)?;
     let own = evaluate::users_of(&corpus, Split::Test);
     let mut sets = vec![run_eval(
         &rec,
@@ -546,17 +676,32 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(json, serde_json::to_string_pretty(&sets)? + "\n")?;
+    std::fs::write(
+        json,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "sets": sets,
+            "neural_weight": w,
+            "neural_weight_sweep": sweep,
+        }))? + "\n",
+    )?;
     let mut md = String::from("# Attune evaluation: new users folded in on the device\n\nRegenerate with `cargo run -p attune-model-export -- evaluate --data ../shared/data --json public/report/evaluation.json`.\n\nProtocol: each test user is absent from training. 80% of their artists (seeded shuffle) are folded in as plain likes, exactly as the browser does (no play counts); the full catalog is ranked, minus those likes; the other 20% are the relevant items. Metrics are means over users at k = 10. \"Emotional fit\" is the mean fit (0..1) of the top 10 to the user's taste emotion, which stands in for the stated mood; \"quadrant match\" is the share of the top 10 in the same valence-arousal quadrant.\n\n");
     md.push_str(&format!(
-        "Tuned on the validation users by NDCG@10: item-kNN keeps each artist's {} most similar artists (cosine over the training users' listening; from 20, 50, 100, 200, 400); the content-based model adds its emotional fit at weight {} (from 0, 0.25, 0.5, 1, 2) and log-popularity at weight {} (from 0, 0.25, 0.5, 1, 2, 4) to its tag match; iALS uses {:?} (from k 64/128, lambda 10/30, alpha 2/5 after a first grid k 32/64, lambda 1/10, alpha 5/20 peaked at its edge; 8 alternations; observed pairs binary, as the browser's likes have no play counts).\n\n",
+        "Tuned on the validation users by NDCG@10: item-kNN keeps each artist's {} most similar artists (cosine over the training users' listening; from 20, 50, 100, 200, 400); the content-based model adds its emotional fit at weight {} (from 0, 0.25, 0.5, 1, 2) and log-popularity at weight {} (from 0, 0.25, 0.5, 1, 2, 4) to its tag match; iALS uses k {}, lambda {}, alpha {} (from k 64/128, lambda 10/30, alpha 2/5 after a first grid k 32/64, lambda 1/10, alpha 5/20 peaked at its edge; 8 alternations; observed pairs binary, as the browser's likes have no play counts). NCF is the shipped `models/ncf.onnx` run by tract, as in the browser (its own search: `ncf-training.md`). Attune's taste is `(1-w)·SVD++ + w·NCF` (each standardised per user); the shipped weight w = {w:.2} (`engine::ncf::NEURAL_WEIGHT`) against the validation sweep below, where SVD++ is trained on the training users only, like NCF (the shipped SVD++ also saw the validation users, which would favour it).\n\n",
         extra.knn.as_ref().map_or(0, |k| k.k),
         extra.content.as_ref().map_or(0.0, |c| c.emotion_weight),
         extra.content.as_ref().map_or(0.0, |c| c.popularity_weight),
-        extra.ials.as_ref().map(|m| m.config)
+        extra.ials.as_ref().map_or(0, |m| m.config.k),
+        extra.ials.as_ref().map_or(0.0, |m| m.config.lambda),
+        extra.ials.as_ref().map_or(0.0, |m| m.config.alpha),
     ));
+    md.push_str(&report::sweep_markdown(&sweep));
+    md.push('\n');
     for s in &sets {
         md.push_str(&report::set_markdown(s));
+        md.push('\n');
+        md.push_str(&report::ablation_markdown(s, w, beta));
+        md.push('\n');
+        md.push_str(&report::sampled_markdown(s));
         md.push('\n');
         for m in &s.models {
             println!(
@@ -575,6 +720,42 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     std::fs::write(assets.join("report/evaluation.md"), md)?;
     pipeline::write_manifest(assets)?;
     Ok(())
+}
+
+/// Validation NDCG@10 of Attune's hybrid (default mood strength) for each NCF weight. The
+/// shipped SVD++ was trained on the validation users too, so the sweep pairs NCF with an SVD++
+/// trained like NCF, on the training users only (same catalog, the shipped configuration).
+fn neural_sweep(
+    rec: &attune_engine::Recommender,
+    corpus: &Corpus,
+    extra: &evaluate::Extra,
+) -> Result<Vec<(f32, f64)>> {
+    let cfg = pipeline::load_config(Path::new("model-export/config/svdpp.json"))?;
+    let catalog = rec.catalog();
+    let index_of: std::collections::HashMap<u32, attune_engine::ArtistIdx> = catalog
+        .artists()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id, attune_engine::ArtistIdx(i as u32)))
+        .collect();
+    let users = corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
+    let cf = svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
+    let train_only = attune_engine::Recommender::new(catalog.clone(), cf)?;
+    let val = evaluate::users_of(corpus, Split::Validation);
+    Ok([0.0, 0.25, 0.5, 0.75, 1.0]
+        .into_iter()
+        .map(|w| {
+            let m = Model::Hybrid {
+                neural: w,
+                mood: MoodStrength::DEFAULT.get(),
+            };
+            let s = run_eval(&train_only, "validation", &val, &[m], extra, 7).models[0]
+                .metrics
+                .ndcg;
+            eprintln!("  NCF weight {w}: validation NDCG@10 {s:.4}");
+            (w, s)
+        })
+        .collect())
 }
 
 /// The baselines the shipped assets lack, tuned by NDCG@10 on the validation users (folded in
@@ -665,6 +846,7 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
         knn: knn.knn,
         content: content.content,
         ials: ials.ials,
+        ncf: None,
     }
 }
 

@@ -127,7 +127,10 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     let rec = best.context("empty grid")?.1;
     let betas = [0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0];
     let mut models = vec![Model::Popularity, Model::SvdppImplicitOnly];
-    models.extend(betas.iter().map(|&b| Model::Hybrid(b)));
+    models.extend(betas.iter().map(|&b| Model::Hybrid {
+        neural: 0.0,
+        mood: b,
+    }));
     let sweep = evaluate(
         &rec,
         "validation (best config)",

@@ -108,6 +108,72 @@ pub fn set_markdown(r: &SetResult) -> String {
     s
 }
 
+/// The sampled-metrics table of one user set (labelled: not comparable with full ranking).
+pub fn sampled_markdown(r: &SetResult) -> String {
+    let mut s = format!("Sampled metrics (**not** the headline; for comparison with papers that rank each held-out artist among {} random unplayed artists, as NCF's paper does): HR@10 and NDCG@10 over (user, held-out artist) pairs, the same negatives for every model.\n\n| model | sampled HR@10 | sampled NDCG@10 |\n|---|---|---|\n", crate::evaluate::SAMPLED_NEGATIVES);
+    for m in &r.models {
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.4} |",
+            m.model, m.sampled_hr, m.sampled_ndcg
+        );
+    }
+    s
+}
+
+/// The validation sweep of the NCF weight in Attune's taste.
+pub fn sweep_markdown(sweep: &[(f32, f64)]) -> String {
+    let mut s =
+        String::from("| NCF weight w (validation, mood strength 0.35) | NDCG@10 |\n|---|---|\n");
+    for (w, n) in sweep {
+        let _ = writeln!(s, "| {w:.2} | {n:.4} |");
+    }
+    s
+}
+
+/// The ablation table of one user set, drawn from its rows: the full model, no emotion, no
+/// hybrid (SVD++ alone), no NCF; "no dynamic emotion" cannot differ on HetRec (see the text).
+pub fn ablation_markdown(r: &SetResult, w: f32, beta: f32) -> String {
+    use crate::evaluate::Model;
+    let rows = [
+        (
+            "full model",
+            Model::Hybrid {
+                neural: w,
+                mood: beta,
+            },
+        ),
+        (
+            "no emotion modelling",
+            Model::Hybrid {
+                neural: w,
+                mood: 0.0,
+            },
+        ),
+        ("no hybrid strategy (CF only: SVD++)", Model::Svdpp),
+        (
+            "no NCF (SVD++ + emotion)",
+            Model::Hybrid {
+                neural: 0.0,
+                mood: beta,
+            },
+        ),
+    ];
+    let mut s = String::from("Ablation (same users):\n\n| variant | model | NDCG@10 | R@10 | quadrant match@10 |\n|---|---|---|---|---|\n");
+    for (name, m) in rows {
+        let label = m.label();
+        if let Some(x) = r.models.iter().find(|x| x.model == label) {
+            let _ = writeln!(
+                s,
+                "| {name} | {label} | {:.4} | {:.4} | {:.3} |",
+                x.metrics.ndcg, x.metrics.recall, x.quadrant_match
+            );
+        }
+    }
+    s.push_str("| no dynamic emotion (static user state) | - | - | - | - |\n\nHetRec has no listening sessions or stated moods, so the user state here *is* static (the taste emotion of the folded-in artists) and this ablation cannot differ from the full model; it is measured on SiTunes (`situnes-ranking.md`), where moods are stated before each play.\n");
+    s
+}
+
 /// The tuning log.
 pub fn tuning_markdown(trials: &[Trial], sweep: &SetResult) -> String {
     let mut s = String::from("# SVD++ tuning (validation users, full ranking)\n\nRegenerate with `cargo run -p attune-model-export -- tune --data ../shared/data`. Trained on the train split only; scored on the validation split, folded in exactly as in the browser.\n\nSearch history: a first coarse grid (k 32/64, reg 0.003/0.01/0.03, alpha 0.5/1/2, negative ratio 2/4/8, 30 epochs, lr 0.01) showed that less regularisation, lower alpha and more sampled negatives help; the grid below refines around that corner. The best point sits at the grid's edge in negative ratio (16) and alpha (0.25): widening further is an open item.\n\n| k | epochs | lr | reg | alpha | eps | neg ratio | NDCG@10 | R@10 |\n|---|---|---|---|---|---|---|---|---|\n");

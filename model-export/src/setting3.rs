@@ -61,7 +61,8 @@ pub const SITUATION: [&str; 19] = [
     "running",
 ];
 
-fn situation(at: &situnes::Interaction) -> Option<Vec<f64>> {
+/// The situation features ([`SITUATION`]) of a play, when it has `env.json` and wrist data.
+pub(crate) fn situation(at: &situnes::Interaction) -> Option<Vec<f64>> {
     let (env, wrist) = (at.env.as_ref()?, at.wrist.as_ref()?);
     let mut f = vec![0.0; SITUATION.len()];
     if let Some(t) = env.get("time").and_then(serde_json::Value::as_i64) {
@@ -310,12 +311,12 @@ impl Features<'_> {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
 /// L2 logistic regression by Newton's method (the intercept is not penalised).
-fn logistic(x: &[Vec<f64>], y: &[bool], lambda: f64) -> Vec<f64> {
+pub(crate) fn logistic(x: &[Vec<f64>], y: &[bool], lambda: f64) -> Vec<f64> {
     let d = x.first().map_or(0, Vec::len);
     let mut w = vec![0.0; d];
     for _ in 0..25 {
@@ -354,13 +355,23 @@ fn logistic(x: &[Vec<f64>], y: &[bool], lambda: f64) -> Vec<f64> {
 
 /// Splits each user's interactions in time: the last `share` go to the second part.
 fn split_in_time(set: Vec<Interaction>, share: f64) -> (Vec<Interaction>, Vec<Interaction>) {
-    let mut by_user: BTreeMap<u32, Vec<Interaction>> = BTreeMap::new();
+    split_in_time_by(set, share, |t| (t.user, t.timestamp))
+}
+
+/// [`split_in_time`] for any record with a `(user, timestamp)`: each user's records sorted by
+/// time (stable), the last `share` (rounded) go to the second part; users in id order.
+pub(crate) fn split_in_time_by<T>(
+    set: Vec<T>,
+    share: f64,
+    key: impl Fn(&T) -> (u32, f64),
+) -> (Vec<T>, Vec<T>) {
+    let mut by_user: BTreeMap<u32, Vec<T>> = BTreeMap::new();
     for t in set {
-        by_user.entry(t.user).or_default().push(t);
+        by_user.entry(key(&t).0).or_default().push(t);
     }
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for (_, mut list) in by_user {
-        list.sort_by(|x, y| x.timestamp.total_cmp(&y.timestamp));
+        list.sort_by(|x, y| key(x).1.total_cmp(&key(y).1));
         let k = ((list.len() as f64) * share).round() as usize;
         let tail = list.split_off(list.len() - k.min(list.len()));
         a.extend(list);

@@ -249,6 +249,13 @@ impl Harness {
             "!['loading', 'pending'].includes(document.querySelector('#state')?.dataset.state)",
         )
         .await?;
+        // The neural CF scores for the current likes have arrived (or the model failed, or
+        // there are no likes to score): the list will not move on its own.
+        self.wait_js(
+            "the neural taste to settle (scores for the current likes, or failed)",
+            "(() => { const r = document.querySelector('#recommendations')?.dataset;              return !!r && (['on', 'none'].includes(r.neural)              || (r.neuralStatus || '').startsWith('failed')); })()",
+        )
+        .await?;
         Ok(())
     }
 

@@ -28,9 +28,11 @@ async fn the_reports_open_with_their_numbers() -> Result<()> {
     for file in [
         "report/user-emotion.md",
         "report/evaluation.md",
+        "report/ncf-training.md",
         "report/emotion.md",
         "report/heart.md",
         "report/situnes-setting3-stage2.md",
+        "report/situnes-ranking.md",
     ] {
         let summary = format!("#about details[data-file=\"{file}\"] > summary");
         // In the middle of the viewport, clear of anything fixed at its edges.

@@ -8,13 +8,18 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 /// (report file, title, what it is in plain words).
-const REPORTS: [(&str, &str, &str); 5] = [
+const REPORTS: [(&str, &str, &str); 7] = [
     (
         "report/evaluation.md",
         "Recommendations",
         "Each test listener of the Last.fm data was left out of training; 80% of their artists were \
          given to Attune as likes, and it ranked the whole catalog. The tables count how many of \
          their other 20% land in the top 10, for Attune and for the baselines it must beat.",
+    ),
+    (
+        "report/ncf-training.md",
+        "Neural taste model",
+        "A small neural network (NCF) learned from the training listeners which artists go          together. It reads only your likes, here in your browser, and its scores join SVD++'s in          your taste. How it was trained and chosen, on listeners it never saw.",
     ),
     (
         "report/user-emotion.md",
@@ -36,6 +41,11 @@ const REPORTS: [(&str, &str, &str); 5] = [
         "Heart rate",
         "Does a faster heart mean a more aroused mood? Checked on SiTunes' wristband data before \
          the heart is allowed to move your list, and how the weight is earned per person.",
+    ),
+    (
+        "report/situnes-ranking.md",
+        "Recommendations in the moment",
+        "On SiTunes, each listen was ranked for that moment: against the mood stated just before          it and its situation, Attune and the baselines ranked every song, and we counted how          often the song the person then played and liked was in the top 10. Also: does a live          mood beat a fixed one?",
     ),
     (
         "report/situnes-setting3-stage2.md",

@@ -2,6 +2,7 @@
 
 pub mod about;
 pub mod analyse;
+pub mod free_shelf;
 pub mod genre_map;
 pub mod heart;
 pub mod heart_chart;

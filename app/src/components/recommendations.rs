@@ -155,6 +155,8 @@ pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -
         };
         let taste = if cold() {
             "popular picks"
+        } else if ranked.neural.get() == Some(true) {
+            "your taste (SVD++ and neural CF)"
         } else {
             "your taste"
         };
@@ -165,12 +167,32 @@ pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -
         <section class="card recs" aria-labelledby="recs-heading">
             <h2 id="recs-heading">"Your top 10 right now"</h2>
             <p class="hint">{summary}</p>
+            {move || match user.neural.status.get() {
+                crate::user_state::ModelStatus::Failed(why) => Some(view! {
+                    <p class="hint" id="neural-error" role="status">
+                        {format!("{why} Your taste is ranked by SVD++ alone.")}
+                    </p>
+                }),
+                _ => None,
+            }}
             <Show when=cold>
                 <p class="callout">
                     "No likes yet, so these are popular picks. Search for artists or tracks you enjoy to make it yours."
                 </p>
             </Show>
-            <ol id="recommendations">
+            <ol
+                id="recommendations"
+                data-neural=move || match ranked.neural.get() {
+                    None => "none",
+                    Some(true) => "on",
+                    Some(false) => "off",
+                }
+                data-neural-status=move || match user.neural.status.get() {
+                    crate::user_state::ModelStatus::Loading => "loading".to_string(),
+                    crate::user_state::ModelStatus::Ready => "ready".to_string(),
+                    crate::user_state::ModelStatus::Failed(why) => format!("failed: {why}"),
+                }
+            >
                 {move || {
                     items
                         .get()

@@ -10,6 +10,9 @@
 //! - in  `{kind: "state-model", bytes: Uint8Array}`: load the user-emotion ONNX model.
 //! - in  `{kind: "estimate", id, events: Float32Array, mask: Float32Array, context: Float32Array,
 //!   len}`: one history encoded by `engine::user_emotion::encode` (the page encodes it).
+//! - in  `{kind: "ncf-model", bytes: Uint8Array, items}`: load the neural CF ONNX model for a
+//!   catalog of `items` artists.
+//! - in  `{kind: "ncf", id, likes: Float32Array}`: the likes encoded by `engine::ncf::user_input`.
 //! - out JSON strings: `{"kind":"ready"}` (send nothing before it), `{"kind":"model-ready"}`,
 //!   `{"kind":"model-error","error"}`, `{"kind":"progress","id","stage"}` (`decoding`,
 //!   `analysing`),
@@ -17,10 +20,13 @@
 //!   `{"kind":"error","id","error"}`, `{"kind":"state-model-ready"}`,
 //!   `{"kind":"state-model-error","error"}`,
 //!   `{"kind":"estimate","id","valence","arousal","sd":[v, a],"attention":[..]}` (attention over
-//!   the `len` events, oldest first) and `{"kind":"estimate-error","id","error"}`.
+//!   the `len` events, oldest first), `{"kind":"estimate-error","id","error"}`,
+//!   `{"kind":"ncf-model-ready"}`, `{"kind":"ncf-model-error","error"}`,
+//!   `{"kind":"ncf","id","scores":[..]}` and `{"kind":"ncf-error","id","error"}`.
 
 use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::models::emotion::EmotionModel;
+use attune_engine::models::ncf::NcfModel;
 use attune_engine::models::user_emotion::UserEmotionModel;
 use attune_engine::models::ModelError;
 use attune_engine::user_emotion::ModelInput;
@@ -34,6 +40,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 thread_local! {
     static MODEL: RefCell<Option<EmotionModel>> = const { RefCell::new(None) };
     static STATE_MODEL: RefCell<Option<UserEmotionModel>> = const { RefCell::new(None) };
+    static NCF_MODEL: RefCell<Option<NcfModel>> = const { RefCell::new(None) };
 }
 
 fn post(value: serde_json::Value) {
@@ -50,7 +57,7 @@ fn load<M: 'static>(
     data: &JsValue,
     kind: &str,
     slot: &'static LocalKey<RefCell<Option<M>>>,
-    from_bytes: fn(&[u8]) -> Result<M, ModelError>,
+    from_bytes: impl FnOnce(&[u8]) -> Result<M, ModelError>,
 ) {
     let bytes = js_sys::Uint8Array::new(&field(data, "bytes")).to_vec();
     match from_bytes(&bytes) {
@@ -132,6 +139,26 @@ fn handle(data: JsValue) {
             &STATE_MODEL,
             UserEmotionModel::from_bytes,
         ),
+        Some("ncf-model") => {
+            let items = field(&data, "items").as_f64().unwrap_or(0.0) as usize;
+            load(&data, "ncf-model", &NCF_MODEL, |b| {
+                NcfModel::from_bytes(b, items)
+            })
+        }
+        Some("ncf") => {
+            let id = field(&data, "id").as_f64().unwrap_or(-1.0);
+            let likes = floats(&data, "likes");
+            let scores = NCF_MODEL.with(|slot| {
+                slot.borrow()
+                    .as_ref()
+                    .ok_or_else(|| "the neural CF model is not loaded".to_string())
+                    .and_then(|m| m.scores_for(&likes).map_err(|e| e.to_string()))
+            });
+            match scores {
+                Ok(s) => post(json!({"kind": "ncf", "id": id, "scores": s})),
+                Err(e) => post(json!({"kind": "ncf-error", "id": id, "error": e})),
+            }
+        }
         Some("estimate") => {
             let id = field(&data, "id").as_f64().unwrap_or(-1.0);
             match estimate(&data) {

@@ -1,6 +1,7 @@
 //! Model runners: ONNX files written by `model-export`, run by tract (natively and in wasm32).
 
 pub mod emotion;
+pub mod ncf;
 pub mod user_emotion;
 
 /// Why a model could not be loaded or run.

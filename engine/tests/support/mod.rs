@@ -35,6 +35,7 @@ pub fn bench_request(likes: &[ArtistIdx]) -> Request<'_> {
         mood: Some(Emotion::va(0.5, -0.4)),
         mood_strength: MoodStrength::DEFAULT,
         exclude: &[],
+        neural: None,
         k: 10,
     }
 }
@@ -99,6 +100,9 @@ pub const EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/emotion.
 
 /// The shipped user-emotion model.
 pub const USER_EMOTION_MODEL: &[u8] = include_bytes!("../../../public/models/user-emotion.onnx");
+
+/// The shipped neural CF model.
+pub const NCF_MODEL: &[u8] = include_bytes!("../../../public/models/ncf.onnx");
 
 /// A 50-event history (plays, ratings, stated moods, some heart readings, an hour apart) and the
 /// moment after it: the user-emotion benchmark input. Timing does not depend on the values.

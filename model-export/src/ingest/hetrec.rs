@@ -25,6 +25,9 @@ pub struct TagAssignment {
     pub artist: u32,
     /// Tag id.
     pub tag: u32,
+    /// When the tag was put on, as `yyyymmdd` (HetRec's day, month, year columns; 0 when a file
+    /// has only the first three columns). HetRec's day is almost always 1: months, in effect.
+    pub date: u32,
 }
 
 /// The parts of HetRec Attune uses.
@@ -62,6 +65,12 @@ impl HetRec {
                     user: parse(&p, "user id", &r[0])?,
                     artist: parse(&p, "artist id", &r[1])?,
                     tag: parse(&p, "tag id", &r[2])?,
+                    date: if r.len() >= 6 {
+                        let n = |i: usize, what| parse::<u32>(&p, what, &r[i]);
+                        n(5, "year")? * 10_000 + n(4, "month")? * 100 + n(3, "day")?
+                    } else {
+                        0
+                    },
                 })
             })
             .collect::<Result<_>>()?;

@@ -1,0 +1,165 @@
+//! `#free-shelf`: "Free music for this mood": freely licensed excerpts shipped with the site
+//! (`public/free/`, `engine::free_tracks`), placed on the plane by the emotion CNN and ranked by
+//! closeness to the current state. Each plays here: on "Play" the file is downloaded, checked
+//! against the manifest and handed to an `<audio>` element as an object URL; a file that fails
+//! the check gets its own message and the rest still play.
+
+use crate::assets::load_verified;
+use crate::ranking::Ranked;
+use crate::state::AppState;
+use attune_engine::free_tracks::{FreeShelf, FreeTrack, INDEX_FILE};
+use attune_engine::Emotion;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::HashMap;
+
+/// How many tracks are shown.
+pub const SHOWN: usize = 3;
+
+/// One track's player.
+#[derive(Debug, Clone, PartialEq)]
+enum Player {
+    Loading,
+    Ready(String),
+    Failed(String),
+}
+
+fn blob_url(bytes: &[u8]) -> Result<String, String> {
+    let js = |e: wasm_bindgen::JsValue| crate::assets::js_error_text(&e);
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("audio/ogg");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js)?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(js)
+}
+
+/// The shelf, for the current state (or the stated mood).
+#[component]
+pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
+    let state = AppState::get();
+    let shelf: RwSignal<Option<Result<FreeShelf, String>>> = RwSignal::new(None);
+    spawn_local(async move {
+        let r = match load_verified(INDEX_FILE).await {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| format!("{INDEX_FILE} is not UTF-8 text"))
+                .and_then(|t| FreeShelf::parse(&t).map_err(|e| e.to_string())),
+            Err(e) => Err(e),
+        };
+        shelf.set(Some(r));
+    });
+    let players: RwSignal<HashMap<String, Player>> = RwSignal::new(HashMap::new());
+    let play = move |file: String| {
+        if matches!(
+            players.with_untracked(|p| p.get(&file).cloned()),
+            Some(Player::Ready(_) | Player::Loading)
+        ) {
+            return;
+        }
+        players.update(|p| {
+            p.insert(file.clone(), Player::Loading);
+        });
+        spawn_local(async move {
+            let result = load_verified(&file).await.and_then(|b| blob_url(&b));
+            players.update(|p| {
+                p.insert(
+                    file.clone(),
+                    match result {
+                        Ok(url) => Player::Ready(url),
+                        Err(e) => Player::Failed(format!("This track could not be played: {e}.")),
+                    },
+                );
+            });
+        });
+    };
+    let mood = move || ranked.current.get().emotion.or_else(|| state.mood.get());
+    let row = move |t: FreeTrack| {
+        let file = t.file.clone();
+        let f2 = file.clone();
+        let q = t.quadrant();
+        let p = t.probabilities;
+        let label = format!("Play {}", t.title);
+        view! {
+            <li class="free-track" data-file=file.clone() data-valence=t.valence.to_string()
+                data-arousal=t.arousal.to_string() data-quadrant=q.name()>
+                <span class="rec-name">{t.title.clone()}</span>
+                <span class="free-meta">
+                    {format!(
+                        "{} · {} · the audio model hears {} (valence {:+.2}, arousal {:+.2}; {:.0}% sure)",
+                        t.artist,
+                        t.licence,
+                        t.emotion().describe(),
+                        t.valence,
+                        t.arousal,
+                        100.0 * p.iter().cloned().fold(0.0f32, f32::max)
+                    )}
+                </span>
+                {move || match players.with(|m| m.get(&f2).cloned()) {
+                    None => {
+                        let f = f2.clone();
+                        view! {
+                            <button type="button" class="free-play" aria-label=label.clone()
+                                on:click=move |_| play(f.clone())>"Play"</button>
+                        }
+                        .into_any()
+                    }
+                    Some(Player::Loading) => {
+                        view! { <span class="free-status" role="status">"Loading…"</span> }.into_any()
+                    }
+                    Some(Player::Ready(url)) => {
+                        view! { <audio class="free-audio" controls autoplay src=url></audio> }
+                            .into_any()
+                    }
+                    Some(Player::Failed(why)) => {
+                        view! { <span class="free-error" role="alert">{why}</span> }.into_any()
+                    }
+                }}
+            </li>
+        }
+    };
+    view! {
+        <section class="card" id="free-shelf" aria-labelledby="free-heading"
+            data-state=move || match shelf.get() {
+                None => "loading",
+                Some(Ok(_)) => "ready",
+                Some(Err(_)) => "error",
+            }>
+            <h2 id="free-heading">"Free music for this mood"</h2>
+            <p class="hint">
+                "Freely licensed tracks that play right here. With no listening data behind them, \
+                 their place on the mood plane is what Attune's audio model hears in them."
+            </p>
+            {move || match shelf.get() {
+                None => view! { <p class="hint">"Loading the free tracks…"</p> }.into_any(),
+                Some(Err(e)) => view! {
+                    <p class="error" id="free-error" role="alert">
+                        {format!("The free tracks could not be loaded: {e}.")}
+                    </p>
+                }
+                .into_any(),
+                Some(Ok(s)) => {
+                    let target = mood();
+                    let picks: Vec<FreeTrack> = s
+                        .for_mood(&target.unwrap_or(Emotion::va(0.0, 0.0)), SHOWN)
+                        .into_iter()
+                        .cloned()
+                        .collect();
+                    let (tv, ta) = target.map_or((String::new(), String::new()), |m| {
+                        (m.valence.get().to_string(), m.arousal.get().to_string())
+                    });
+                    let note = match target {
+                        Some(m) => format!("Closest to your {} state.", m.describe()),
+                        None => "Place your mood on the plane to match them to it.".to_string(),
+                    };
+                    view! {
+                        <p class="hint" id="free-target">{note}</p>
+                        <ol id="free-tracks" data-valence=tv data-arousal=ta>
+                            {picks.into_iter().map(row).collect_view()}
+                        </ol>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
+    }
+}
