@@ -215,6 +215,7 @@ mod tests {
             "emotion.md",
             "heart.md",
             "situnes-ranking.md",
+            "sequential.md",
         ] {
             let path = format!("{}/../public/report/{f}", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap();

@@ -33,6 +33,7 @@ async fn the_reports_open_with_their_numbers() -> Result<()> {
         "report/heart.md",
         "report/situnes-setting3-stage2.md",
         "report/situnes-ranking.md",
+        "report/sequential.md",
     ] {
         let summary = format!("#about details[data-file=\"{file}\"] > summary");
         // In the middle of the viewport, clear of anything fixed at its edges.
