@@ -315,6 +315,16 @@ fn combine(
     })
 }
 
+/// Stable artist id -> catalog index, for every artist of `catalog`.
+pub fn index_of(catalog: &attune_engine::Catalog) -> HashMap<u32, ArtistIdx> {
+    catalog
+        .artists()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
+        .collect()
+}
+
 /// Training rows: for each accepted user, their catalog items with play counts (sorted, unique).
 pub fn user_items(
     corpus: &Corpus,

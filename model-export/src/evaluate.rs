@@ -190,12 +190,7 @@ pub fn evaluate(
         })
         .collect();
     let catalog = rec.catalog();
-    let index_of: BTreeMap<u32, ArtistIdx> = catalog
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
-        .collect();
+    let index_of = crate::corpus::index_of(catalog);
     let mut acc: Vec<(TopK, f64, f64)> = vec![(TopK::default(), 0.0, 0.0); models.len()];
     // Sampled metrics: (hits, ndcg sum) per model, over `pairs` (user, held-out artist) pairs.
     let mut sampled: Vec<(f64, f64)> = vec![(0.0, 0.0); models.len()];

@@ -732,12 +732,7 @@ fn neural_sweep(
 ) -> Result<Vec<(f32, f64)>> {
     let cfg = pipeline::load_config(Path::new("model-export/config/svdpp.json"))?;
     let catalog = rec.catalog();
-    let index_of: std::collections::HashMap<u32, attune_engine::ArtistIdx> = catalog
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, attune_engine::ArtistIdx(i as u32)))
-        .collect();
+    let index_of = corpus::index_of(catalog);
     let users = corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
     let cf = svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
     let train_only = attune_engine::Recommender::new(catalog.clone(), cf)?;
@@ -763,12 +758,7 @@ fn neural_sweep(
 /// content-based model (emotion weight).
 fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate::Extra {
     let catalog = rec.catalog();
-    let index_of: std::collections::HashMap<u32, attune_engine::ArtistIdx> = catalog
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, attune_engine::ArtistIdx(i as u32)))
-        .collect();
+    let index_of = corpus::index_of(catalog);
     let rows: Vec<Vec<u32>> =
         corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of)
             .into_iter()

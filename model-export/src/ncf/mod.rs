@@ -12,7 +12,6 @@ use anyhow::{Context, Result};
 use attune_engine::models::ncf::NcfModel;
 use attune_engine::{ArtistIdx, Recommender};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 use train::NcfConfig;
@@ -48,13 +47,7 @@ pub struct TrainReport {
 
 /// The training users' catalog artists, as catalog indices.
 pub fn training_rows(rec: &Recommender, corpus: &Corpus) -> Vec<Vec<u32>> {
-    let index_of: HashMap<u32, ArtistIdx> = rec
-        .catalog()
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
-        .collect();
+    let index_of = corpus::index_of(rec.catalog());
     corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of)
         .into_iter()
         .map(|r| r.into_iter().map(|(i, _)| i).collect())
@@ -129,13 +122,7 @@ pub fn train_cmd(
         ],
     );
     let model = NcfModel::from_bytes(&bytes, items)?;
-    let index_of: HashMap<u32, ArtistIdx> = rec
-        .catalog()
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
-        .collect();
+    let index_of = corpus::index_of(rec.catalog());
     let mut worst = 0f32;
     for u in val.iter().take(50) {
         let likes: Vec<ArtistIdx> = u

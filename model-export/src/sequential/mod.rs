@@ -355,13 +355,7 @@ fn bootstrap(d: &[f64], seed: u64) -> [f64; 2] {
 pub fn run(corpus: &Corpus, assets: &Path) -> Result<SequentialReport> {
     let rec = load_recommender(assets)?;
     let items = rec.catalog().artists().len();
-    let index_of: HashMap<u32, ArtistIdx> = rec
-        .catalog()
-        .artists()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id, ArtistIdx(i as u32)))
-        .collect();
+    let index_of = crate::corpus::index_of(rec.catalog());
     let seqs = sequences::build(
         &corpus.hetrec.tag_assignments,
         &index_of,
