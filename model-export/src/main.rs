@@ -20,6 +20,7 @@ mod onnx;
 mod pipeline;
 mod report;
 mod rng;
+mod schedule;
 mod sequential;
 mod setting3;
 mod situnes_rank;

@@ -211,7 +211,7 @@ pub fn fit(
             loss_sum += loss.clone().into_scalar::<f32>() * m as f32;
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             let progress = step as f64 / total as f64;
-            let lr = cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+            let lr = crate::schedule::cosine_lr(cfg.lr, progress);
             net = optim.step(lr, net, grads);
             step += 1;
         }
