@@ -7,7 +7,7 @@
 //! | 1 | flags | always |
 //! | 1 or 2 | heart rate, bpm (`u8`, or `u16` when flag bit 0 is set) | always |
 //! | 2 | energy expended, kJ (`u16`) | flag bit 3 |
-//! | 2 each | RR intervals, 1/1024 s (`u16`), oldest first, any number | flag bit 4 |
+//! | 2 each | RR intervals, 1/1024 s (`u16`), oldest first, one or more | flag bit 4 |
 //!
 //! Flag bits 1-2 are the sensor-contact status (0b0x: not supported, 0b10: supported but not in
 //! contact, 0b11: in contact).
@@ -18,10 +18,17 @@
 //! - **A heart rate of 0 parses.** The value is well-formed on the wire and some straps send 0 while
 //!   they have no reading; [`HeartRateMeasurement::bpm`] returns `None` for it and the signal chain
 //!   treats it as "no reading", never as a beat.
-//! - **The RR flag with no RR bytes parses** as an empty list (nothing contradicts it).
+//! - **The RR flag with no RR bytes is an error** ([`PacketError::RrFlagWithoutIntervals`]). The
+//!   Heart Rate Service specification defines bit 4 as "one or more RR-Interval values are
+//!   present", so a packet that sets it and carries none is not what its flags say; Nordic's
+//!   Android BLE library rejects it too. (Cross-checked against other parsers' published test
+//!   vectors in `engine/tests/heart_vectors.rs`.) [`HeartRateMeasurement::encode`] never writes
+//!   such a packet: with no RR intervals it leaves the flag clear.
 //! - **Bytes after the last announced field are an error** ([`PacketError::TrailingBytes`]), and an
 //!   odd number of RR bytes is an error ([`PacketError::OddRrBytes`]): the packet is not what its flags
 //!   say, so none of it is trusted.
+//! - **No cap on the number of RR values.** Nine fit in the 20-byte payload of the default
+//!   ATT MTU, but the characteristic's format sets no count and a larger MTU carries more.
 //! - RR values are not range-checked here (0 is a well-formed `u16`); plausibility is the signal
 //!   chain's job ([`crate::heart::signal`]).
 
@@ -95,7 +102,8 @@ pub struct HeartRateMeasurement {
     pub contact: SensorContact,
     /// Cumulative energy expended in kJ, when the strap sends it.
     pub energy_expended_kj: Option<u16>,
-    /// RR intervals in this notification, oldest first (possibly none).
+    /// RR intervals in this notification, oldest first (possibly none: then the RR flag is clear
+    /// on the wire).
     pub rr_intervals: Vec<RrInterval>,
 }
 
@@ -120,6 +128,7 @@ impl HeartRateMeasurement {
         if self.energy_expended_kj.is_some() {
             flags |= FLAG_ENERGY;
         }
+        // The flag means "one or more RR values follow": never set it for an empty list.
         if !self.rr_intervals.is_empty() {
             flags |= FLAG_RR;
         }
@@ -159,6 +168,13 @@ pub enum PacketError {
         /// Bytes present where the field should be (0 or 1).
         got: usize,
     },
+    /// The flags announce RR intervals (bit 4) but no bytes follow: the Heart Rate Service
+    /// specification defines the flag as "one or more RR-Interval values are present".
+    #[error(
+        "the flags announce RR intervals (bit 4) but none follow; the Heart Rate Service \
+         requires one or more when the flag is set"
+    )]
+    RrFlagWithoutIntervals,
     /// The RR-interval field is not a whole number of 2-byte values.
     #[error("RR-interval field has {len} bytes, not a multiple of 2")]
     OddRrBytes {
@@ -211,6 +227,9 @@ pub fn parse_measurement(bytes: &[u8]) -> Result<HeartRateMeasurement, PacketErr
         (None, rest)
     };
     let rr_intervals = if flags & FLAG_RR != 0 {
+        if rest.is_empty() {
+            return Err(PacketError::RrFlagWithoutIntervals);
+        }
         if rest.len() % 2 != 0 {
             return Err(PacketError::OddRrBytes { len: rest.len() });
         }
@@ -273,11 +292,26 @@ mod tests {
         );
         // bpm 0 parses but is "no reading".
         assert_eq!(parse_measurement(&[0x00, 0]).unwrap().bpm(), None);
-        // RR flag with no RR bytes: an empty list.
-        assert!(parse_measurement(&[0x10, 60])
-            .unwrap()
-            .rr_intervals
-            .is_empty());
+        // RR flag with no RR bytes: rejected ("one or more RR-Interval values are present").
+        assert_eq!(
+            parse_measurement(&[0x10, 60]),
+            Err(PacketError::RrFlagWithoutIntervals)
+        );
+        // The same after a 16-bit value and an energy field.
+        assert_eq!(
+            parse_measurement(&[0x19, 0x2C, 0x01, 0x34, 0x12]),
+            Err(PacketError::RrFlagWithoutIntervals)
+        );
+        // And encoding an empty list leaves the flag clear, so it always parses back.
+        let m = HeartRateMeasurement {
+            value: HeartRateValue::U8(60),
+            contact: SensorContact::Detected,
+            energy_expended_kj: Some(7),
+            rr_intervals: Vec::new(),
+        };
+        let bytes = m.encode();
+        assert_eq!(bytes[0] & FLAG_RR, 0);
+        assert_eq!(parse_measurement(&bytes), Ok(m));
     }
 
     #[test]
@@ -289,6 +323,9 @@ mod tests {
             (&[0x01, 0x48], TruncatedValue { needed: 2, got: 1 }),
             (&[0x08, 60, 0x01], TruncatedEnergy { got: 1 }),
             (&[0x08, 60], TruncatedEnergy { got: 0 }),
+            (&[0x10, 60], RrFlagWithoutIntervals),
+            (&[0x18, 60, 1, 2], RrFlagWithoutIntervals),
+            (&[0x10, 60, 0x40], OddRrBytes { len: 1 }),
             (&[0x10, 60, 0x40, 0x03, 0x20], OddRrBytes { len: 3 }),
             (&[0x00, 60, 0x40], TrailingBytes { count: 1 }),
             (&[0x08, 60, 1, 2, 3, 4], TrailingBytes { count: 2 }),
