@@ -2,7 +2,7 @@
 //! against the manifest) runs in the same worker instance as the user-emotion model; the page
 //! encodes the likes (`engine::ncf::user_input`), posts them whenever they change, and keeps the
 //! latest reply with the likes it was for. Until a reply for the current likes arrives, or if
-//! the model fails, the ranking uses SVD++ alone and `#recommendations[data-neural]` says so.
+//! the model fails, the ranking uses the rest of the taste blend and `#recommendations[data-neural]` says so.
 
 use crate::user_state::ModelStatus;
 use attune_engine::ncf::user_input;
@@ -54,7 +54,7 @@ impl NeuralTaste {
         msg.into()
     }
 
-    /// The model could not be loaded or run: SVD++ alone from now on.
+    /// The model could not be loaded or run: the blend without it from now on.
     pub fn fail(&self, why: String) {
         self.loaded.set_value(false);
         self.status.set(ModelStatus::Failed(why));

@@ -5,13 +5,14 @@ use crate::cf::CfModel;
 use crate::error::AssetError;
 use crate::manifest::Manifest;
 use crate::rank::Recommender;
+use crate::taste::{TasteModel, TASTE_FILE};
 
 /// File name of the catalog.
 pub const CATALOG_FILE: &str = "catalog.bin";
 /// File name of the SVD++ model.
 pub const CF_FILE: &str = "cf.bin";
 /// Every binary file the recommender needs, in load order.
-pub const REQUIRED_FILES: [&str; 2] = [CATALOG_FILE, CF_FILE];
+pub const REQUIRED_FILES: [&str; 3] = [CATALOG_FILE, CF_FILE, TASTE_FILE];
 
 /// Verifies each file against the manifest, decodes it, and pairs catalog with model.
 /// `fetch` returns the bytes of a file by name.
@@ -29,5 +30,6 @@ pub fn load_recommender<'a>(
     };
     let catalog = Catalog::decode(get(CATALOG_FILE)?)?;
     let cf = CfModel::decode(get(CF_FILE)?)?;
-    Recommender::new(catalog, cf)
+    let taste = TasteModel::decode(get(TASTE_FILE)?)?;
+    Recommender::new(catalog, cf)?.with_taste(taste)
 }

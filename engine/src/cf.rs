@@ -319,7 +319,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Solves `A x = b` in place for symmetric positive definite `A` (n×n, row-major); `b` becomes x.
-fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
+pub(crate) fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
     for j in 0..n {
         let mut s = a[j * n + j];
         for k in 0..j {

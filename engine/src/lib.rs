@@ -40,6 +40,7 @@ pub mod profile;
 pub mod rank;
 pub mod report;
 pub mod state_input;
+pub mod taste;
 pub mod user_emotion;
 
 pub use catalog::{ArtistIdx, Catalog, TrackIdx};

@@ -4,6 +4,7 @@ use crate::catalog::{ArtistIdx, Catalog, TrackIdx};
 use crate::cf::{CfModel, FoldIn, UserVector};
 use crate::emotion::Emotion;
 use crate::error::AssetError;
+use crate::taste::TasteModel;
 use serde::Serialize;
 
 /// How much the mood counts against taste, in [0, 1] (0 = taste only, 1 = mood only).
@@ -50,7 +51,8 @@ pub struct Request<'a> {
     /// Extra artists never to recommend.
     pub exclude: &'a [ArtistIdx],
     /// The neural CF model's scores for these likes (`engine::models::ncf`), if it has run;
-    /// blended into the taste at [`crate::ncf::NEURAL_WEIGHT`].
+    /// blended into the taste by the taste model's weights (or at [`crate::ncf::NEURAL_WEIGHT`]
+    /// beside SVD++ for a recommender without one).
     pub neural: Option<&'a [f32]>,
     /// How many to return.
     pub k: usize,
@@ -86,11 +88,13 @@ pub struct Drivers {
     pub mood: f32,
 }
 
-/// Catalog plus CF model, checked to agree with each other.
+/// Catalog plus CF models, checked to agree with each other.
 #[derive(Debug, Clone)]
 pub struct Recommender {
     catalog: Catalog,
     cf: CfModel,
+    /// The shipped taste blend (`taste.bin`); without it the taste is SVD++ (+ NCF).
+    taste: Option<TasteModel>,
     /// Cold-start taste: standardised log listener counts.
     popularity: Vec<f32>,
 }
@@ -114,8 +118,27 @@ impl Recommender {
         Ok(Recommender {
             catalog,
             cf,
+            taste: None,
             popularity,
         })
+    }
+
+    /// Adds the shipped taste model; fails if its item count differs from the catalog's.
+    pub fn with_taste(mut self, taste: TasteModel) -> Result<Recommender, AssetError> {
+        if taste.n_items() != self.catalog.artists().len() {
+            return Err(AssetError::Mismatch(format!(
+                "catalog.bin has {} artists but taste.bin has {} items",
+                self.catalog.artists().len(),
+                taste.n_items()
+            )));
+        }
+        self.taste = Some(taste);
+        Ok(self)
+    }
+
+    /// The shipped taste model, if loaded.
+    pub fn taste_model(&self) -> Option<&TasteModel> {
+        self.taste.as_ref()
     }
 
     /// The catalog.
@@ -135,13 +158,37 @@ impl Recommender {
         }))
     }
 
-    /// Standardised taste scores for every item (popularity when there are no likes).
+    /// Standardised taste scores for every item before the neural model answers (popularity
+    /// when there are no likes).
     pub fn taste_scores(&self, likes: &[ArtistIdx]) -> Vec<f32> {
+        self.taste(likes, None)
+    }
+
+    /// Standardised SVD++ scores alone (popularity when there are no likes).
+    pub fn svd_scores(&self, likes: &[ArtistIdx]) -> Vec<f32> {
         if likes.is_empty() {
             return self.popularity.clone();
         }
         let user: UserVector = self.cf.fold_in(likes, FoldIn::LeastSquares);
         standardise(&self.cf.scores(&user))
+    }
+
+    /// The taste the ranking uses: the shipped blend ([`TasteModel::scores`]) with the neural
+    /// scores if given, or SVD++ blended with them at [`crate::ncf::NEURAL_WEIGHT`] without a
+    /// taste model; popularity when there are no likes.
+    pub fn taste(&self, likes: &[ArtistIdx], neural: Option<&[f32]>) -> Vec<f32> {
+        if likes.is_empty() {
+            return self.popularity.clone();
+        }
+        match &self.taste {
+            Some(t) => {
+                let svd = (t.blend.svdpp > 0.0).then(|| self.svd_scores(likes));
+                t.scores(likes, svd.as_deref(), neural)
+            }
+            None => {
+                crate::ncf::blend_taste(&self.svd_scores(likes), neural, crate::ncf::NEURAL_WEIGHT)
+            }
+        }
     }
 
     /// Hybrid scores for every item: `(1-β)·taste + β·EMOTION_SCALE·fit`.
@@ -174,9 +221,7 @@ impl Recommender {
 
     /// The full request: fold in, score, fuse, take the top k, explain.
     pub fn recommend(&self, req: &Request<'_>) -> Vec<Recommendation> {
-        let svd = self.taste_scores(req.likes);
-        let neural = req.neural.filter(|_| !req.likes.is_empty());
-        let taste = crate::ncf::blend_taste(&svd, neural, crate::ncf::NEURAL_WEIGHT);
+        let taste = self.taste(req.likes, req.neural);
         let scores = self.hybrid_scores(&taste, req.mood, req.mood_strength);
         let mut excluded = vec![false; scores.len()];
         for a in req.likes.iter().chain(req.exclude) {
@@ -193,7 +238,13 @@ impl Recommender {
     fn explain(&self, a: ArtistIdx, score: f32, taste: f32, req: &Request<'_>) -> Recommendation {
         let artist = self.catalog.artist(a);
         let fit = req.mood.map(|m| self.fit(a, &m));
-        let because = self.cf.strongest_neighbour(a, req.likes);
+        let because = match &self.taste {
+            Some(t) => t
+                .item_item
+                .strongest_neighbour(a, req.likes)
+                .or_else(|| self.cf.strongest_neighbour(a, req.likes)),
+            None => self.cf.strongest_neighbour(a, req.likes),
+        };
         let track = self.best_track(a, req.mood);
         let emotion = track
             .map(|t| self.catalog.track(t).emotion.emotion)

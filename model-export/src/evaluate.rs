@@ -43,6 +43,14 @@ pub enum Model {
     Content,
     /// Implicit ALS matrix factorisation (needs [`Extra::ials`]).
     Ials,
+    /// A baseline of [`Extra::named`], by position.
+    Named(usize),
+    /// What the app ships: the taste blend of `taste.bin` (with the neural scores), fused with
+    /// emotional fit at strength `mood`.
+    Attune {
+        /// Mood strength β.
+        mood: f32,
+    },
 }
 
 /// Fitted baselines that the shipped assets do not hold; a model whose part is absent is skipped.
@@ -56,6 +64,8 @@ pub struct Extra {
     pub ials: Option<Ials>,
     /// For [`Model::Ncf`] and hybrids with a neural share.
     pub ncf: Option<Scorer>,
+    /// For [`Model::Named`]: (label, scorer).
+    pub named: Vec<(String, Scorer)>,
 }
 
 /// A user's likes -> a score per catalog artist (the NCF model under burn or tract).
@@ -105,6 +115,13 @@ impl Model {
             Model::ItemKnn => "Item-kNN CF (cosine, tuned neighbours)".into(),
             Model::Content => "Content-based (tags + emotion, tuned weight)".into(),
             Model::Ials => "iALS matrix factorisation (tuned, folded in)".into(),
+            Model::Named(i) => format!("named baseline {i}"),
+            Model::Attune { mood } if *mood <= 0.0 => {
+                "Attune taste (shipped taste.bin blend), no emotion".into()
+            }
+            Model::Attune { mood } => {
+                format!("**Attune shipped: taste.bin blend + emotion, mood strength {mood:.2}**")
+            }
         }
     }
 }
@@ -123,6 +140,8 @@ pub struct TestUser {
 pub struct ModelResult {
     /// Which model.
     pub model: String,
+    /// Whether this row is exactly what the app ships (default mood strength).
+    pub shipped: bool,
     /// Top-10 metrics, means over users.
     pub metrics: TopK,
     /// Mean emotional fit of the top 10 to the user's taste emotion (0..1).
@@ -183,6 +202,8 @@ pub fn evaluate(
             Model::Content => extra.content.is_some(),
             Model::Ials => extra.ials.is_some(),
             Model::Ncf => extra.ncf.is_some(),
+            Model::Named(i) => *i < extra.named.len(),
+            Model::Attune { .. } => rec.taste_model().is_some(),
             Model::Hybrid { neural, mood } => {
                 (*neural <= 0.0 || *mood >= 1.0) || extra.ncf.is_some()
             }
@@ -238,7 +259,7 @@ pub fn evaluate(
             .collect();
         pairs += positives.len();
         let mood = rec.taste_emotion(&likes);
-        let taste = rec.taste_scores(&likes);
+        let taste = rec.svd_scores(&likes);
         let neural = extra.ncf.as_ref().map(|s| s.scores(&likes));
         for (mi, (m, slot)) in models.iter().zip(acc.iter_mut()).enumerate() {
             let scores = match m {
@@ -255,6 +276,11 @@ pub fn evaluate(
                 Model::Ncf => neural.clone().expect("filtered"),
                 Model::ItemKnn => extra.knn.as_ref().expect("filtered").scores(&likes),
                 Model::Ials => extra.ials.as_ref().expect("filtered").scores(&likes),
+                Model::Named(i) => extra.named[*i].1.scores(&likes),
+                Model::Attune { mood: b } => {
+                    let t = rec.taste(&likes, neural.as_deref());
+                    rec.hybrid_scores(&t, mood, MoodStrength::new(*b))
+                }
                 Model::Content => extra
                     .content
                     .as_ref()
@@ -303,7 +329,14 @@ pub fn evaluate(
             .map(|((m, (t, fit, quad)), (hits, ndcg))| ModelResult {
                 sampled_hr: hits / pairs.max(1) as f64,
                 sampled_ndcg: ndcg / pairs.max(1) as f64,
-                model: m.label(),
+                model: match m {
+                    Model::Named(i) => extra.named[*i].0.clone(),
+                    _ => m.label(),
+                },
+                shipped: *m
+                    == Model::Attune {
+                        mood: MoodStrength::DEFAULT.get(),
+                    },
                 metrics: t.mean(),
                 mean_fit: fit / n.max(1) as f64,
                 quadrant_match: quad / n.max(1) as f64,

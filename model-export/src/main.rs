@@ -25,6 +25,7 @@ mod sequential;
 mod setting3;
 mod situnes_rank;
 mod svdpp;
+mod taste;
 mod tensors;
 mod user_emotion;
 
@@ -80,6 +81,34 @@ enum Cmd {
         /// which `situnes-rank` and `sequential` also write on their own).
         #[arg(long)]
         hetrec_only: bool,
+    },
+    /// The validation search of the taste families (EASE, EDLAE, RP3beta, item-kNN, iALS), printed.
+    TasteSearch {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder (its catalog defines the artists).
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Only these families (ease, edlae, rp3beta, knn, ials): print, write nothing.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Where the chosen settings go.
+        #[arg(long, default_value = "model-export/config/taste.json")]
+        config: PathBuf,
+    },
+    /// Fit the shipped taste (`taste.json`'s choice) on the training and validation users and
+    /// write `<out>/taste.bin` (and refresh the manifest).
+    TasteBuild {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// The settings `taste-search` chose.
+        #[arg(long, default_value = "model-export/config/taste.json")]
+        config: PathBuf,
     },
     /// Build the free shelf (`<out>/free/`): 30 s excerpts of freely licensed music, each with the
     /// emotion CNN's reading of the shipped excerpt (`scripts/free_tracks.sh` fetches the music).
@@ -308,6 +337,67 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        Cmd::TasteSearch {
+            data,
+            out,
+            only,
+            config,
+        } => {
+            let rec = load_base(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let d = taste::search::Data::new(rec.catalog(), &corpus);
+            let mut best = taste::search::search(&d, &only);
+            println!(
+                "{:#?}",
+                (best.ease, best.edlae, best.rp3, best.knn, best.ials)
+            );
+            if !only.is_empty() {
+                return Ok(());
+            }
+            let train_only = train_only_svdpp(&rec, &corpus)?;
+            let ncf = ncf::load_scorer(&out, rec.catalog().artists().len())?;
+            let mut trials = std::mem::take(&mut best.trials);
+            let shipped = taste::search::ship(
+                &d,
+                &best,
+                &mut |l| train_only.svd_scores(l),
+                &mut |l| ncf.scores(l),
+                &mut trials,
+            );
+            let cfg = taste::TasteConfig {
+                ease: best.ease.expect("searched"),
+                edlae: best.edlae.expect("searched"),
+                rp3: best.rp3.expect("searched"),
+                knn: best.knn.expect("searched"),
+                ials: best.ials.expect("searched"),
+                shipped,
+            };
+            std::fs::write(&config, serde_json::to_string_pretty(&cfg)? + "\n")?;
+            std::fs::create_dir_all(out.join("report"))?;
+            std::fs::write(
+                out.join("report/taste-search.md"),
+                taste::search::markdown(&trials, &cfg),
+            )?;
+            pipeline::write_manifest(&out)?;
+            Ok(())
+        }
+        Cmd::TasteBuild { data, out, config } => {
+            let cfg = taste::TasteConfig::load(&config)?;
+            let rec = load_base(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let m = taste::build(&cfg, &corpus, rec.catalog());
+            let bytes = m.encode();
+            std::fs::write(out.join(attune_engine::taste::TASTE_FILE), &bytes)?;
+            pipeline::write_manifest(&out)?;
+            println!(
+                "taste.bin: {} B ({} item-item weights, iALS k {}, blend {:?})",
+                bytes.len(),
+                m.item_item.nonzeros(),
+                m.ials.k(),
+                m.blend
+            );
+            Ok(())
+        }
         Cmd::Evaluate {
             data,
             json,
@@ -462,6 +552,9 @@ fn emotion_cmd(cmd: EmotionCmd) -> Result<()> {
                 .iter()
                 .map(|f| emotion::predict::predict_file(&model, f))
                 .collect();
+            for r in &results {
+                println!("{}", r.line());
+            }
             let failed = results
                 .iter()
                 .filter(|r| matches!(r, emotion::predict::FileResult::Err { .. }))
@@ -600,7 +693,21 @@ fn grid(quick: bool) -> Vec<SvdppConfig> {
     out
 }
 
-/// The shipped catalog and CF model, verified against their manifest.
+/// The shipped catalog and SVD++ model without the taste blend (what `taste-search` and
+/// `taste-build` start from), each verified against the manifest.
+fn load_base(assets: &Path) -> Result<attune_engine::Recommender> {
+    let manifest = Manifest::parse(&std::fs::read_to_string(assets.join("manifest.json"))?)?;
+    let read = |f: &str| -> Result<Vec<u8>> {
+        let b = std::fs::read(assets.join(f)).with_context(|| format!("reading {f}"))?;
+        manifest.verify(f, &b)?;
+        Ok(b)
+    };
+    let catalog = attune_engine::Catalog::decode(&read(attune_engine::assets::CATALOG_FILE)?)?;
+    let cf = attune_engine::CfModel::decode(&read(attune_engine::assets::CF_FILE)?)?;
+    Ok(attune_engine::Recommender::new(catalog, cf)?)
+}
+
+/// The shipped catalog and CF models, verified against their manifest.
 fn load_assets(assets: &Path) -> Result<attune_engine::Recommender> {
     let manifest_text = std::fs::read_to_string(assets.join("manifest.json"))
         .with_context(|| format!("reading {}/manifest.json", assets.display()))?;
@@ -620,7 +727,7 @@ fn load_assets(assets: &Path) -> Result<attune_engine::Recommender> {
 fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Path) -> Result<()> {
     let rec = load_assets(assets)?;
     let (w, beta) = (NEURAL_WEIGHT, MoodStrength::DEFAULT.get());
-    let models = [
+    let models: [Model; 12] = [
         Model::Popularity,
         Model::Content,
         Model::ItemKnn,
@@ -651,27 +758,36 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     ];
     let corpus = Corpus::load(data)?;
     let mut extra = tune_baselines(&rec, &corpus);
-    extra.ncf = Some(ncf::load_scorer(assets, rec.catalog().artists().len())?);
+    let ncf_scorer = ncf::load_scorer(assets, rec.catalog().artists().len())?;
+    extra.ncf = Some(ncf_scorer.clone());
+    let taste_cfg = taste::TasteConfig::load(Path::new("model-export/config/taste.json"))?;
+    extra.named = taste::report::baselines(&taste_cfg, &corpus, &rec);
+    let mut models = models.to_vec();
+    models.extend((0..extra.named.len()).map(Model::Named));
+    models.push(Model::Attune { mood: 0.0 });
+    models.push(Model::Attune { mood: beta });
     let sweep = neural_sweep(&rec, &corpus, &extra)?;
     let own = evaluate::users_of(&corpus, Split::Test);
-    let mut sets = vec![run_eval(
+    let own_name = "HetRec test split (10% of users, never trained on)";
+    let mut sets = vec![run_eval(&rec, own_name, &own, &models, &extra, 7)];
+    let mut by_likes = vec![taste::report::by_likes(
+        own_name,
         &rec,
-        "HetRec test split (10% of users, never trained on)",
         &own,
-        &models,
-        &extra,
-        7,
+        &ncf_scorer,
+        &extra.named,
     )];
     if let Some(dir) = test_users {
         let plays = ingest::hetrec::load_plays(&dir.join("user_artists.dat"))?;
         let users = group_users(plays.into_iter().map(|p| (p.user, p.artist, p.plays)));
-        sets.push(run_eval(
+        let name = format!("external test users ({})", dir.display());
+        sets.push(run_eval(&rec, &name, &users, &models, &extra, 7));
+        by_likes.push(taste::report::by_likes(
+            &name,
             &rec,
-            &format!("external test users ({})", dir.display()),
             &users,
-            &models,
-            &extra,
-            7,
+            &ncf_scorer,
+            &extra.named,
         ));
     }
     if let Some(dir) = json.parent() {
@@ -683,6 +799,8 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
             "sets": sets,
             "neural_weight": w,
             "neural_weight_sweep": sweep,
+            "taste": taste_cfg,
+            "by_likes": by_likes,
         }))? + "\n",
     )?;
     let mut md = String::from("# Attune evaluation: new users folded in on the device\n\nRegenerate with `cargo run -p attune-model-export -- evaluate --data ../shared/data --json public/report/evaluation.json`.\n\nProtocol: each test user is absent from training. 80% of their artists (seeded shuffle) are folded in as plain likes, exactly as the browser does (no play counts); the full catalog is ranked, minus those likes; the other 20% are the relevant items. Metrics are means over users at k = 10. \"Emotional fit\" is the mean fit (0..1) of the top 10 to the user's taste emotion, which stands in for the stated mood; \"quadrant match\" is the share of the top 10 in the same valence-arousal quadrant.\n\n");
@@ -697,6 +815,11 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     ));
     md.push_str(&report::sweep_markdown(&sweep));
     md.push('\n');
+    md.push_str(&format!("The shipped taste (`taste.bin`, `engine::taste`) blends EDLAE pruned to each artist's {} strongest weights (int8), iALS with {} factors (int8, folded in exactly), SVD++ and NCF, each standardised per user, with weights item-item {:.1}, iALS {:.1}, SVD++ {:.1}, NCF {:.1}, tuned on the validation users for the mean of NDCG@10 at 80% and at 3 likes (search: `taste-search.md`). Its parts and the strongest baselines (EASE, EDLAE, RP3beta, item-kNN, iALS: the rows with their settings, chosen on the same validation users) are refitted on the training and validation users; NCF saw the training users only. Rows marked shipped are exactly what the app computes (`Recommender::taste` + `hybrid_scores`).\n\n", taste_cfg.shipped.top, taste_cfg.shipped.ials.k, taste_cfg.shipped.blend.item_item, taste_cfg.shipped.blend.ials, taste_cfg.shipped.blend.svdpp, taste_cfg.shipped.blend.neural));
+    for t in &by_likes {
+        md.push_str(&taste::report::markdown(t));
+        md.push('\n');
+    }
     for s in &sets {
         md.push_str(&report::set_markdown(s));
         md.push('\n');
@@ -731,12 +854,7 @@ fn neural_sweep(
     corpus: &Corpus,
     extra: &evaluate::Extra,
 ) -> Result<Vec<(f32, f64)>> {
-    let cfg = pipeline::load_config(Path::new("model-export/config/svdpp.json"))?;
-    let catalog = rec.catalog();
-    let index_of = corpus::index_of(catalog);
-    let users = corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
-    let cf = svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
-    let train_only = attune_engine::Recommender::new(catalog.clone(), cf)?;
+    let train_only = train_only_svdpp(rec, corpus)?;
     let val = evaluate::users_of(corpus, Split::Validation);
     Ok([0.0, 0.25, 0.5, 0.75, 1.0]
         .into_iter()
@@ -752,6 +870,20 @@ fn neural_sweep(
             (w, s)
         })
         .collect())
+}
+
+/// SVD++ with the shipped configuration trained on the training users only (the shipped one
+/// also saw the validation users, which would favour it in any validation search).
+fn train_only_svdpp(
+    rec: &attune_engine::Recommender,
+    corpus: &Corpus,
+) -> Result<attune_engine::Recommender> {
+    let cfg = pipeline::load_config(Path::new("model-export/config/svdpp.json"))?;
+    let catalog = rec.catalog();
+    let index_of = corpus::index_of(catalog);
+    let users = corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
+    let cf = svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
+    Ok(attune_engine::Recommender::new(catalog.clone(), cf)?)
 }
 
 /// The baselines the shipped assets lack, tuned by NDCG@10 on the validation users (folded in
@@ -838,6 +970,7 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
         content: content.content,
         ials: ials.ials,
         ncf: None,
+        named: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ async fn the_reports_open_with_their_numbers() -> Result<()> {
     for file in [
         "report/user-emotion.md",
         "report/evaluation.md",
+        "report/taste-search.md",
         "report/ncf-training.md",
         "report/emotion.md",
         "report/heart.md",

@@ -1,17 +1,19 @@
 //! Neural CF in the browser: a user with likes opens the app; the worker runs `models/ncf.onnx`
-//! under tract on their likes, the taste becomes SVD++ blended with it, and the list shown is the
-//! one the engine ranks natively with the native tract run of the same model. A corrupt model is
-//! reported and the list falls back to SVD++ alone (again equal to the native ranking).
+//! under tract on their likes, it joins the shipped taste blend (`taste.bin`), and the list shown
+//! is the one the engine ranks natively with the native tract run of the same model. A corrupt
+//! model is reported and the list falls back to the blend without it (again equal to the native
+//! ranking).
 
 use anyhow::{ensure, Context, Result};
 use attune_e2e::app::ids;
 use attune_e2e::{dist_dir, with_ready_app, Fault, Harness};
 use attune_engine::models::ncf::NcfModel;
+use attune_engine::taste::TasteModel;
 use attune_engine::{ArtistIdx, Catalog, CfModel, MoodStrength, Profile, Recommender, Request};
 
 const LIKES: &[&str] = &["Radiohead", "Portishead", "Massive Attack", "Björk"];
 
-/// The served catalog, CF model and NCF model.
+/// The served catalog, CF models and NCF model.
 struct Native {
     rec: Recommender,
     ncf: NcfModel,
@@ -24,7 +26,9 @@ impl Native {
         let cf = CfModel::decode(&std::fs::read(public.join("cf.bin"))?)?;
         let n = catalog.artists().len();
         Ok(Native {
-            rec: Recommender::new(catalog, cf)?,
+            rec: Recommender::new(catalog, cf)?.with_taste(TasteModel::decode(&std::fs::read(
+                public.join("taste.bin"),
+            )?)?)?,
             ncf: NcfModel::from_bytes(&std::fs::read(public.join("models/ncf.onnx"))?, n)?,
         })
     }
@@ -103,7 +107,7 @@ async fn the_neural_taste_joins_the_ranking_and_equals_the_native_run() -> Resul
         let shown: Vec<String> = ids(&recs).into_iter().map(String::from).collect();
         ensure!(
             shown == with,
-            "browser top ten {shown:?} != native SVD++ + NCF {with:?} (SVD++ alone: {without:?})"
+            "browser top ten {shown:?} != native taste with NCF {with:?} (without: {without:?})"
         );
         let hint = h
             .js("document.querySelector('.recs .hint')?.innerText ?? ''")
@@ -118,7 +122,7 @@ async fn the_neural_taste_joins_the_ranking_and_equals_the_native_run() -> Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_corrupt_neural_model_is_reported_and_svd_ranks_alone() -> Result<()> {
+async fn a_corrupt_neural_model_is_reported_and_the_rest_of_the_taste_ranks() -> Result<()> {
     let native = Native::load()?;
     let without = native.top(false)?;
     let mut h = Harness::start("corrupt-ncf").await?;
@@ -137,13 +141,13 @@ async fn a_corrupt_neural_model_is_reported_and_svd_ranks_alone() -> Result<()> 
         .await?;
     let note = note.as_str().unwrap_or_default();
     ensure!(
-        note.contains("ncf.onnx") && note.contains("SVD++"),
+        note.contains("ncf.onnx") && note.contains("without the neural model"),
         "no clear note for the user: {note:?}"
     );
     let shown: Vec<String> = ids(&recs).into_iter().map(String::from).collect();
     ensure!(
         shown == without,
-        "browser top ten {shown:?} != native SVD++ alone {without:?}"
+        "browser top ten {shown:?} != native taste without NCF {without:?}"
     );
     h.finish().await
 }

@@ -156,7 +156,7 @@ pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -
         let taste = if cold() {
             "popular picks"
         } else if ranked.neural.get() == Some(true) {
-            "your taste (SVD++ and neural CF)"
+            "your taste (with neural CF)"
         } else {
             "your taste"
         };
@@ -170,7 +170,7 @@ pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -
             {move || match user.neural.status.get() {
                 crate::user_state::ModelStatus::Failed(why) => Some(view! {
                     <p class="hint" id="neural-error" role="status">
-                        {format!("{why} Your taste is ranked by SVD++ alone.")}
+                        {format!("{why} Your taste is ranked without the neural model.")}
                     </p>
                 }),
                 _ => None,

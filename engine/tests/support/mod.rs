@@ -7,6 +7,7 @@ use attune_engine::{ArtistIdx, Emotion, Manifest, MoodStrength, Recommender, Req
 const MANIFEST: &str = include_str!("../../../public/manifest.json");
 const CATALOG: &[u8] = include_bytes!("../../../public/catalog.bin");
 const CF: &[u8] = include_bytes!("../../../public/cf.bin");
+const TASTE: &[u8] = include_bytes!("../../../public/taste.bin");
 
 /// The parsed shipped manifest.
 pub fn manifest() -> Manifest {
@@ -18,6 +19,7 @@ pub fn recommender() -> Recommender {
     load_recommender(&manifest(), |f| match f {
         "catalog.bin" => Some(CATALOG),
         "cf.bin" => Some(CF),
+        "taste.bin" => Some(TASTE),
         _ => None,
     })
     .expect("assets load")

@@ -262,7 +262,7 @@ fn all_scores(
         ),
         (
             "SVD++ fold-in (shipped)".into(),
-            per(&|l| rec.taste_scores(l)),
+            per(&|l| rec.svd_scores(l)),
         ),
     ];
     if let Some(n) = &ncf_scores {
@@ -273,7 +273,7 @@ fn all_scores(
         .enumerate()
         .map(|(u, l)| {
             let taste = blend_taste(
-                &rec.taste_scores(l),
+                &rec.svd_scores(l),
                 ncf_scores.as_ref().map(|n| n[u].as_slice()),
                 NEURAL_WEIGHT,
             );
