@@ -33,6 +33,8 @@ enum Stage {
         emotion: Emotion,
         quadrant: String,
         seconds: f32,
+        /// Why the file was read as silence (calm and neutral, the model not run), if it was.
+        silent: Option<String>,
     },
     Failed(String),
 }
@@ -193,6 +195,7 @@ fn on_message(entries: RwSignal<Vec<Entry>>, state: AppState, text: &str) {
                     emotion,
                     quadrant: text_of("quadrant"),
                     seconds: f("seconds"),
+                    silent: m["silent"]["reason"].as_str().map(str::to_string),
                 },
             );
             if let Some(e) = entries.with_untracked(|v| v.iter().find(|e| e.id == id).cloned()) {
@@ -366,6 +369,7 @@ pub fn AnalyseMusic() -> impl IntoView {
                         emotion,
                         quadrant,
                         seconds,
+                        ..
                     } => format!(
                         "{} ({quadrant}): valence {:+.2}, arousal {:+.2}, {seconds:.0} s analysed",
                         emotion.describe(),
@@ -374,6 +378,11 @@ pub fn AnalyseMusic() -> impl IntoView {
                     ),
                     Stage::Failed(why) => why.clone(),
                 };
+                let silent = match &e.stage {
+                    Stage::Done { silent, .. } => silent.clone(),
+                    _ => None,
+                };
+                let is_silent = silent.is_some().then_some("true");
                 let failed = matches!(e.stage, Stage::Failed(_));
                 let playable = matches!(e.stage, Stage::Done { .. });
                 let played = Item::File {
@@ -381,10 +390,11 @@ pub fn AnalyseMusic() -> impl IntoView {
                     bytes: e.bytes,
                 };
                 view! {
-                    <li data-file=e.name.clone() data-state=e.stage.name()>
+                    <li data-file=e.name.clone() data-state=e.stage.name() data-silent=is_silent>
                         <span class="file-name">{e.name.clone()}</span>
                         <span class=if failed { "analyse-error" } else { "analyse-status" }
                             role=if failed { Some("alert") } else { None }>{status}</span>
+                        {silent.map(|why| view! { <span class="analyse-silent">" · "{why}</span> })}
                         {(playable && e.url.is_some()).then(|| view! {
                             <audio controls preload="none" src=e.url.clone()
                                 aria-label=format!("Play {}", e.name)

@@ -16,7 +16,9 @@
 //! - out JSON strings: `{"kind":"ready"}` (send nothing before it), `{"kind":"model-ready"}`,
 //!   `{"kind":"model-error","error"}`, `{"kind":"progress","id","stage"}` (`decoding`,
 //!   `analysing`),
-//!   `{"kind":"result","id","valence","arousal","quadrant","probabilities","seconds","duration"}`,
+//!   `{"kind":"result","id","valence","arousal","quadrant","probabilities","seconds","duration",
+//!   "truncated","silent"}` (`silent`: `null`, or `{"level_dbfs","threshold_dbfs","reason"}` when
+//!   the excerpt was below `audio::SILENCE_DBFS` and read as calm and neutral without the model),
 //!   `{"kind":"error","id","error"}`, `{"kind":"state-model-ready"}`,
 //!   `{"kind":"state-model-error","error"}`,
 //!   `{"kind":"estimate","id","valence","arousal","sd":[v, a],"attention":[..]}` (attention over
@@ -25,6 +27,7 @@
 //!   `{"kind":"ncf","id","scores":[..]}` and `{"kind":"ncf-error","id","error"}`.
 
 use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
+use attune_engine::audio::SILENCE_DBFS;
 use attune_engine::models::emotion::EmotionModel;
 use attune_engine::models::ncf::NcfModel;
 use attune_engine::models::user_emotion::UserEmotionModel;
@@ -129,6 +132,11 @@ fn handle(data: JsValue) {
                     "seconds": p.seconds,
                     "duration": decoded.seconds(),
                     "truncated": decoded.truncated,
+                    "silent": p.silence.map(|s| json!({
+                        "level_dbfs": s.level_dbfs,
+                        "threshold_dbfs": SILENCE_DBFS,
+                        "reason": s.reason(),
+                    })),
                 })),
                 Err(e) => post(json!({"kind": "error", "id": id, "error": e})),
             }

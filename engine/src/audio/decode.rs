@@ -160,10 +160,10 @@ pub fn decode(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A 16-bit PCM WAV file of `samples` (mono) at `rate`.
+    /// A 16-bit PCM WAV file of `samples` (interleaved `channels`) at `rate`.
     pub(crate) fn wav(samples: &[i16], rate: u32, channels: u16) -> Vec<u8> {
         let data_len = (samples.len() * 2) as u32;
         let mut b = Vec::new();

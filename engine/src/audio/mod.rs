@@ -7,6 +7,9 @@
 //!
 //! - [`decode`]: audio files (WAV, MP3, Ogg Vorbis, FLAC) to mono samples (symphonia), bounded.
 //! - [`model_input`]: the log-mel as the emotion model reads it (gain-invariant scaling).
+//! - [`level_dbfs`] and [`silence`]: how loud the excerpt is, and whether it is too quiet to be
+//!   analysed at all (below [`SILENCE_DBFS`]: the gain-invariant scaling would blow the noise floor
+//!   of near-silence up to full scale, and the model would hear it as loud, busy music).
 //!
 //! Memory is bounded: decoding stops at a duration limit, and the analysis reads an excerpt
 //! ([`excerpt`]) rather than a whole long file.
@@ -67,6 +70,77 @@ pub fn excerpt(samples: &[f32], sample_rate: u32, seconds: f32) -> &[f32] {
     &samples[start..start + want]
 }
 
+/// Below this RMS level over the excerpt (dBFS, full scale = 1.0) the audio is silence, not
+/// music: it is read as calm and neutral and the emotion model is not run on it.
+///
+/// Why -60 dBFS: the model's input is scaled relative to the excerpt's own loudest bin, so any
+/// level "works" numerically, and 10 s of near-silence (-104 dBFS) reads as arousal +1.00. Real
+/// music is far above -60 dBFS over 30 s: the shipped free excerpts measure -25 to -7 dBFS, and
+/// turned down, each keeps its reading (within 0.01) to about -65 dBFS; below that the log-mel's
+/// absolute floor ([`mel::AMIN`], -100 dB) eats into the [`mel::TOP_DB`] window and the reading
+/// drifts (tested in `models::emotion`). Played back at a normal volume -60 dBFS is near
+/// inaudible, while the dither, hiss or room noise of a silent track sits below it (16-bit dither
+/// is about -96 dBFS).
+pub const SILENCE_DBFS: f32 = -60.0;
+
+/// The lowest level reported: quieter audio (digital silence, all zeros, included) reads as this
+/// (below the smallest step of a 24-bit file, -144.5 dBFS; keeps the level a finite number).
+pub const LEVEL_FLOOR_DBFS: f32 = -150.0;
+
+/// The RMS level of `samples` in dBFS (full scale = 1.0, so a full-scale sine reads -3.01 dBFS),
+/// at least [`LEVEL_FLOOR_DBFS`]; empty or non-finite input reads as the floor.
+pub fn level_dbfs(samples: &[f32]) -> f32 {
+    if samples.is_empty() {
+        return LEVEL_FLOOR_DBFS;
+    }
+    let mean_square = samples
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        / samples.len() as f64;
+    let db = 10.0 * mean_square.log10();
+    if db.is_finite() {
+        (db as f32).max(LEVEL_FLOOR_DBFS)
+    } else {
+        LEVEL_FLOOR_DBFS
+    }
+}
+
+/// Why an excerpt was read as silence rather than analysed: its level.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Silence {
+    /// RMS level of the excerpt in dBFS ([`level_dbfs`]), below [`SILENCE_DBFS`].
+    pub level_dbfs: f32,
+}
+
+impl Silence {
+    /// The threshold it is below ([`SILENCE_DBFS`]).
+    pub const THRESHOLD_DBFS: f32 = SILENCE_DBFS;
+
+    /// The reason, for a person: "silent: -72.4 dBFS over the excerpt, below -60 dBFS: read as
+    /// calm and neutral".
+    pub fn reason(&self) -> String {
+        let level = if self.level_dbfs <= LEVEL_FLOOR_DBFS {
+            format!("{LEVEL_FLOOR_DBFS:.0} dBFS or less (digital silence)")
+        } else {
+            format!("{:.1} dBFS", self.level_dbfs)
+        };
+        format!("silent: {level} over the excerpt, below {SILENCE_DBFS:.0} dBFS: read as calm and neutral")
+    }
+}
+
+impl std::fmt::Display for Silence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason())
+    }
+}
+
+/// `Some` when `excerpt` (the samples the analysis looks at) is below [`SILENCE_DBFS`].
+pub fn silence(excerpt: &[f32]) -> Option<Silence> {
+    let level_dbfs = level_dbfs(excerpt);
+    (level_dbfs < SILENCE_DBFS).then_some(Silence { level_dbfs })
+}
+
 /// Scales a log-mel spectrogram (dB) for the emotion model: relative to its loudest bin, so the
 /// file's overall gain does not matter, mapped from `[-80, 0]` dB to `[-1, 1]`. Row-major
 /// `[band][frame]`, like [`LogMel::data`].
@@ -123,6 +197,47 @@ mod tests {
             .fold(0.0, f32::max);
         assert!(worst < 1e-3, "{worst}");
         assert!(a.iter().all(|x| (-1.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn level_is_rms_in_dbfs() {
+        // A full-scale square wave is 0 dBFS, a full-scale sine -3.01, half of it -6.02 more.
+        let square: Vec<f32> = (0..1000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        assert!(level_dbfs(&square).abs() < 1e-4);
+        let full: Vec<f32> = sine(440.0, 22_050, 1.0).iter().map(|x| x * 2.0).collect();
+        assert!(
+            (level_dbfs(&full) + 3.01).abs() < 0.01,
+            "{}",
+            level_dbfs(&full)
+        );
+        let half = sine(440.0, 22_050, 1.0);
+        assert!((level_dbfs(&half) - level_dbfs(&full) + 6.02).abs() < 0.01);
+        assert_eq!(level_dbfs(&[0.0; 100]), LEVEL_FLOOR_DBFS);
+        assert_eq!(level_dbfs(&[]), LEVEL_FLOOR_DBFS);
+        assert_eq!(level_dbfs(&[1e-30; 100]), LEVEL_FLOOR_DBFS);
+    }
+
+    #[test]
+    fn silence_is_below_the_threshold_and_says_so() {
+        let at = |db: f32| -> Vec<f32> {
+            let g = 10f32.powf(db / 20.0);
+            (0..2000).map(|i| if i % 2 == 0 { g } else { -g }).collect()
+        };
+        assert_eq!(silence(&at(-59.9)), None);
+        let s = silence(&at(-72.4)).expect("silent");
+        assert!((s.level_dbfs + 72.4).abs() < 1e-3);
+        assert_eq!(
+            s.reason(),
+            "silent: -72.4 dBFS over the excerpt, below -60 dBFS: read as calm and neutral"
+        );
+        let zero = silence(&[0.0; 2000]).expect("silent");
+        assert_eq!(
+            zero.to_string(),
+            "silent: -150 dBFS or less (digital silence) over the excerpt, below -60 dBFS: \
+             read as calm and neutral"
+        );
     }
 
     #[test]
