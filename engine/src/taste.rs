@@ -248,13 +248,19 @@ impl ImplicitFactors {
             .zip(&scale)
             .flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s))
             .collect();
+        // YᵀY is symmetric: sum the upper triangle (this runs at every page load) and mirror it.
         let mut gram = vec![0f64; k * k];
         for row in y.chunks_exact(k) {
             for a in 0..k {
                 let ra = f64::from(row[a]);
-                for b in 0..k {
+                for b in a..k {
                     gram[a * k + b] += ra * f64::from(row[b]);
                 }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                gram[a * k + b] = gram[b * k + a];
             }
         }
         Ok(ImplicitFactors {

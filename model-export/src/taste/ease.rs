@@ -91,15 +91,7 @@ mod tests {
 
     #[test]
     fn co_listened_artists_score_higher_and_the_diagonal_is_zero() {
-        let rows: Rows = (0..40)
-            .map(|u| {
-                if u % 2 == 0 {
-                    vec![(0, 1.0), (1, 1.0), (2, 1.0)]
-                } else {
-                    vec![(3, 1.0), (4, 1.0), (5, 1.0)]
-                }
-            })
-            .collect();
+        let rows = crate::taste::tests::two_groups();
         for dropout in [0.0, 0.5] {
             let m = Ease::fit(
                 &rows,

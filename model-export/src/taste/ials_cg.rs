@@ -187,15 +187,7 @@ mod tests {
 
     #[test]
     fn co_listened_artists_score_higher() {
-        let rows: Rows = (0..40)
-            .map(|u| {
-                if u % 2 == 0 {
-                    vec![(0, 1.0), (1, 1.0), (2, 1.0)]
-                } else {
-                    vec![(3, 1.0), (4, 1.0), (5, 1.0)]
-                }
-            })
-            .collect();
+        let rows = crate::taste::tests::two_groups();
         let cfg = IalsConfig {
             k: 4,
             lambda: 0.1,

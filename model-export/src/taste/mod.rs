@@ -131,9 +131,23 @@ pub fn build(
 }
 
 #[cfg(test)]
-mod tests {
-    //! On the real HetRec data and the committed assets (`../shared/data`, or `ATTUNE_DATA`).
+pub(crate) mod tests {
+    //! On the real HetRec data and the committed assets (`../shared/data`, or `ATTUNE_DATA`),
+    //! and the small fixture the families' unit tests share.
     use super::*;
+
+    /// 40 users in two taste groups, artists {0, 1, 2} and {3, 4, 5}.
+    pub(crate) fn two_groups() -> Rows {
+        (0..40)
+            .map(|u| {
+                if u % 2 == 0 {
+                    vec![(0, 1.0), (1, 1.0), (2, 1.0)]
+                } else {
+                    vec![(3, 1.0), (4, 1.0), (5, 1.0)]
+                }
+            })
+            .collect()
+    }
     use std::path::{Path, PathBuf};
 
     fn data() -> PathBuf {
