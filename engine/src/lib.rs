@@ -32,6 +32,7 @@ pub mod fusion;
 pub mod genre_map;
 pub mod heart;
 pub mod history;
+pub mod journal;
 pub mod manifest;
 #[cfg(feature = "onnx")]
 pub mod models;

@@ -160,6 +160,12 @@ impl HeartCalibration {
         let Some(est) = reading.filter(|e| e.quality >= MIN_PAIR_QUALITY) else {
             return Recorded::NoReading;
         };
+        self.record_pair(at_ms, est.arousal, stated)
+    }
+
+    /// Pairs a stated arousal with a heart reading already judged trustworthy (as a journal
+    /// entry records it).
+    pub fn record_pair(&mut self, at_ms: f64, heart: Axis, stated: Axis) -> Recorded {
         if !at_ms.is_finite() {
             return Recorded::NoReading;
         }
@@ -167,7 +173,7 @@ impl HeartCalibration {
         let at_ms = at_ms.round();
         let pair = CalibrationPair {
             at_ms,
-            heart: est.arousal.get(),
+            heart: heart.get(),
             stated: stated.get(),
         };
         match self.pairs.last_mut() {
