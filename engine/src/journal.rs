@@ -158,16 +158,19 @@ pub enum Change {
     },
 }
 
+/// A profile inside a record, read like a stored one (migrated, validated), for both `Profile`
+/// and `Box<Profile>` fields.
 mod profile_json {
     use crate::profile::Profile;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn serialize<S: Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
-        p.serialize(s)
+    use std::borrow::Borrow;
+    pub fn serialize<S: Serializer, P: Borrow<Profile>>(p: &P, s: S) -> Result<S::Ok, S::Error> {
+        p.borrow().serialize(s)
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Profile>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, P: From<Profile>>(d: D) -> Result<P, D::Error> {
         let v = serde_json::Value::deserialize(d)?;
         Profile::from_json(&v.to_string())
-            .map(Box::new)
+            .map(P::from)
             .map_err(serde::de::Error::custom)
     }
 }
@@ -255,6 +258,19 @@ pub struct Entry {
     pub change: Change,
 }
 
+/// Refuses a record written by a newer build (before its shape is read).
+fn check_schema(text: &str) -> Result<(), RecordError> {
+    let schema = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| RecordError::Unreadable(e.to_string()))?
+        .get("schema")
+        .and_then(|s| s.as_u64())
+        .unwrap_or(0);
+    if schema > u64::from(JOURNAL_SCHEMA) {
+        return Err(RecordError::TooNew(schema as u32));
+    }
+    Ok(())
+}
+
 /// Why a stored record cannot be used (it is set aside, never applied).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
@@ -282,14 +298,7 @@ impl Entry {
 
     /// Reads a stored entry, checking it was stored under its own key (when one is given).
     pub fn from_json(text: &str, key: Option<&str>) -> Result<Entry, RecordError> {
-        let schema = serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| RecordError::Unreadable(e.to_string()))?
-            .get("schema")
-            .and_then(|s| s.as_u64())
-            .unwrap_or(0);
-        if schema > u64::from(JOURNAL_SCHEMA) {
-            return Err(RecordError::TooNew(schema as u32));
-        }
+        check_schema(text)?;
         let e: Entry =
             serde_json::from_str(text).map_err(|e| RecordError::Unreadable(e.to_string()))?;
         if e.id.seq == 0 || !e.at_ms.is_finite() {
@@ -319,24 +328,12 @@ pub struct Snapshot {
     /// Schema ([`JOURNAL_SCHEMA`]).
     pub schema: u32,
     /// The profile with every folded entry applied.
-    #[serde(with = "profile_json_plain")]
+    #[serde(with = "profile_json")]
     pub profile: Profile,
     /// The largest clock folded in.
     pub clock: u64,
     /// Per writer, the last sequence number folded in (entries up to it are never applied again).
     pub folded: BTreeMap<WriterId, u64>,
-}
-
-mod profile_json_plain {
-    use crate::profile::Profile;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn serialize<S: Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
-        p.serialize(s)
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Profile::from_json(&v.to_string()).map_err(serde::de::Error::custom)
-    }
 }
 
 impl Default for Snapshot {
@@ -363,14 +360,7 @@ impl Snapshot {
 
     /// Reads a stored snapshot (its profile migrated like any stored profile).
     pub fn from_json(text: &str) -> Result<Snapshot, RecordError> {
-        let schema = serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| RecordError::Unreadable(e.to_string()))?
-            .get("schema")
-            .and_then(|s| s.as_u64())
-            .unwrap_or(0);
-        if schema > u64::from(JOURNAL_SCHEMA) {
-            return Err(RecordError::TooNew(schema as u32));
-        }
+        check_schema(text)?;
         serde_json::from_str(text).map_err(|e| RecordError::Unreadable(e.to_string()))
     }
 
