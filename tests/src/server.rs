@@ -87,7 +87,11 @@ impl StaticServer {
 
     /// While `true`, every connection is closed without an answer, as when the network is gone
     /// (requests are still logged, with status 0).
+    ///
+    /// The switch and the log share one lock, so every request logged after this returns was
+    /// decided under the new setting (a request still being answered is already in the log).
     pub fn set_offline(&self, offline: bool) {
+        let _log = lock(&self.state.log);
         self.state.offline.store(offline, Ordering::SeqCst);
     }
 
@@ -149,21 +153,23 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
         )?;
 
         let path = decode_path(&target);
-        if state.offline.load(Ordering::SeqCst) {
-            lock(&state.log).push(Request {
-                method,
-                path,
+        // Decide offline and take a place in the log in one step (see `set_offline`).
+        let entry = {
+            let mut log = lock(&state.log);
+            let offline = state.offline.load(Ordering::SeqCst);
+            log.push(Request {
+                method: method.clone(),
+                path: path.clone(),
                 status: 0,
             });
-            return Ok(());
-        }
+            if offline {
+                return Ok(());
+            }
+            log.len() - 1
+        };
         let fault = file_name(&path).and_then(|n| lock(&state.faults).get(n).copied());
         let (status, ctype, body) = respond(&method, &path, root, fault);
-        lock(&state.log).push(Request {
-            method: method.clone(),
-            path,
-            status,
-        });
+        lock(&state.log)[entry].status = status;
         let head = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
              Cache-Control: no-store\r\nConnection: {}\r\n\r\n",
