@@ -42,8 +42,11 @@ impl Load {
 
 /// `<main id="app">`: header, storage notices, then the loading, error or ready view.
 #[component]
-pub fn App() -> impl IntoView {
-    provide_context(AppState::load());
+pub fn App(
+    /// The state over the opened store.
+    state: AppState,
+) -> impl IntoView {
+    provide_context(state);
     let load = RwSignal::new(Load::Loading);
     // Only the latest load may report (Retry can start one while another is in flight).
     let generation = StoredValue::new(0u32);

@@ -1,7 +1,7 @@
 //! Attune's browser app: a Leptos (client-side rendered) UI over `attune-engine`.
 //!
 //! - [`assets`]: download the manifest and binaries; the engine verifies and decodes them.
-//! - [`storage`]: the profile in `localStorage`.
+//! - [`storage`]: the profile as a journal in IndexedDB, shared by every tab.
 //! - [`state`]: reactive state shared by the components.
 //! - [`heart`]: a Bluetooth heart-rate strap (or a recorded one) as a reactive hook.
 //! - [`user_state`]: the user-emotion model's estimate of the user's state, from the history (in
@@ -45,13 +45,21 @@ fn main() {
         console_error_panic_hook::hook(info);
         show_fatal(&info.to_string());
     }));
-    // index.html carries a static "Loading Attune..." #app for when the wasm cannot start; the
-    // app renders its own #app in its place.
-    if let Some(placeholder) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("app"))
-    {
-        placeholder.remove();
-    }
-    leptos::mount::mount_to_body(app::App);
+    // The store opens first (a few milliseconds): the app starts with the saved profile.
+    wasm_bindgen_futures::spawn_local(async {
+        let opened = storage::open().await;
+        // index.html carries a static "Loading Attune..." #app for when the wasm cannot start;
+        // the app renders its own #app in its place.
+        if let Some(placeholder) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("app"))
+        {
+            placeholder.remove();
+        }
+        leptos::mount::mount_to_body(move || {
+            use leptos::prelude::*;
+            let state = state::AppState::new(opened);
+            view! { <app::App state=state /> }
+        });
+    });
 }

@@ -1,15 +1,20 @@
-//! Reactive state shared by the components: the profile (persisted on every change, with each
-//! like, "not for me", play and stated mood appended to its history), the live mood (which moves
-//! during a drag before it is recorded), the heart's reading from a strap, and what went wrong
-//! with storage.
+//! Reactive state shared by the components: the profile (every change recorded in the journal of
+//! [`storage`] and applied here at once; other tabs' changes arrive through it), the live mood
+//! (which moves during a drag before it is recorded), the heart's reading from a strap, and what
+//! went wrong with storage.
 
 use crate::storage;
 use attune_engine::fusion::LiveArousal;
 use attune_engine::heart::calibration::MIN_PAIR_QUALITY;
-use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartCalibration, HeartWeight};
-use attune_engine::history::{Event, Item};
+use attune_engine::heart::{ArousalEstimate, HeartBaseline, HeartWeight};
+use attune_engine::history::Item;
+use attune_engine::journal::Change;
 use attune_engine::{Emotion, MoodStrength, Profile};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// How often a tab looks for the write-ahead copies of closed tabs.
+const REPLAY_EVERY_MS: i32 = 1500;
 
 /// A reading of the heart and whose heart it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,21 +39,65 @@ pub struct AppState {
     pub save_error: RwSignal<Option<String>>,
     /// A start-up message about the stored profile, until dismissed.
     pub notice: RwSignal<Option<String>>,
-    may_save: StoredValue<bool>,
+    /// What is stored, as of the last save or read.
+    pub stored: RwSignal<storage::Summary>,
+    store: StoredValue<storage::Shared, LocalStorage>,
 }
 
 impl AppState {
-    /// Loads the profile from storage.
-    pub fn load() -> AppState {
-        let loaded = storage::load_profile();
-        AppState {
-            mood: RwSignal::new(loaded.profile.mood()),
+    /// The state over an opened store; listens to the other tabs' changes.
+    pub fn new(opened: storage::Opened) -> AppState {
+        let profile = opened.store.borrow().profile();
+        let summary = opened.store.borrow().summary();
+        let state = AppState {
+            mood: RwSignal::new(profile.mood()),
             heart: RwSignal::new(None),
-            profile: RwSignal::new(loaded.profile),
+            profile: RwSignal::new(profile),
             save_error: RwSignal::new(None),
-            notice: RwSignal::new(loaded.notice),
-            may_save: StoredValue::new(loaded.may_save),
+            notice: RwSignal::new((!opened.notices.is_empty()).then(|| opened.notices.join(" "))),
+            stored: RwSignal::new(summary),
+            store: StoredValue::new_local(opened.store.clone()),
+        };
+        storage::join_tabs(&opened.store, move |message| {
+            let store = state.store.get_value();
+            spawn_local(async move {
+                match message {
+                    storage::Message::Changed => {
+                        if let Ok(Some(p)) = storage::reload(&store).await {
+                            state.mood.set(p.mood());
+                            state.profile.set(p);
+                        }
+                    }
+                    storage::Message::Deleted => {
+                        storage::deleted_elsewhere(&store).await;
+                        state.mood.set(None);
+                        state.profile.set(Profile::default());
+                        state.save_error.set(None);
+                    }
+                }
+                state.stored.set(store.borrow().summary());
+            });
+        });
+        // A tab killed mid-write leaves its write-ahead copy behind: replay it soon.
+        let replay = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            let store = state.store.get_value();
+            spawn_local(async move {
+                if let Some(p) = storage::replay_closed(&store).await {
+                    state.mood.set(p.mood());
+                    state.profile.set(p);
+                }
+                state.stored.set(store.borrow().summary());
+            });
+        });
+        if let Some(w) = web_sys::window() {
+            use wasm_bindgen::JsCast;
+            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+                replay.as_ref().unchecked_ref(),
+                REPLAY_EVERY_MS,
+            );
         }
+        replay.forget();
+        state
     }
 
     /// The state provided by [`crate::app::App`].
@@ -56,28 +105,42 @@ impl AppState {
         expect_context::<AppState>()
     }
 
-    /// Applies `change` to the profile and saves it if `change` reports a change.
-    fn change(&self, change: impl FnOnce(&mut Profile) -> bool) {
+    /// This tab's writer id and the last sequence number it wrote (shown for the tests).
+    pub fn writer(&self) -> (String, u64) {
+        let (id, seq) = self.store.with_value(|s| s.borrow().writer());
+        (id.hex(), seq)
+    }
+
+    /// Applies `change` to the profile and, if it changed anything, records it in the journal
+    /// and saves it (the write-ahead copy at once, IndexedDB in the background).
+    fn change(&self, change: Change) {
+        let now = js_sys::Date::now();
         let mut changed = false;
-        self.profile.update(|p| changed = change(p));
-        if !changed || !self.may_save.get_value() {
+        self.profile.update(|p| changed = p.apply(now, &change));
+        if !changed {
             return;
         }
-        let result = self.profile.with_untracked(storage::save_profile);
-        self.save_error.set(result.err());
+        let store = self.store.get_value();
+        store.borrow_mut().record(now, change);
+        let state = *self;
+        spawn_local(async move {
+            let result = storage::flush(&store).await;
+            state.save_error.set(result.err());
+            state.stored.set(store.borrow().summary());
+        });
     }
 
     /// Adds an analysed file to "My library".
     pub fn add_to_library(&self, track: attune_engine::profile::LibraryTrack) {
-        self.change(|p| {
-            p.add_to_library(track);
-            true
-        });
+        self.change(Change::AddToLibrary { track });
     }
 
     /// Removes a file from "My library".
     pub fn remove_from_library(&self, name: &str, bytes: u64) {
-        self.change(|p| p.remove_from_library(name, bytes));
+        self.change(Change::RemoveFromLibrary {
+            name: name.to_string(),
+            bytes,
+        });
     }
 
     /// The arousal of the user's own heart now, when the strap reads as well as calibration asks
@@ -89,62 +152,44 @@ impl AppState {
             .map(|r| r.estimate.arousal.get())
     }
 
-    /// Applies `change` and, if it changed the profile, appends `event` to the history (now,
-    /// with the own heart's reading).
-    fn change_and_log(&self, event: Event, change: impl FnOnce(&mut Profile) -> bool) {
-        let heart = self.own_heart_arousal();
-        self.change(|p| {
-            let changed = change(p);
-            if changed {
-                p.log(js_sys::Date::now(), event, heart);
-            }
-            changed
-        });
-    }
-
     /// Records that the user played `item` (a pick's "Listen", a My library file).
     pub fn played(&self, item: Item) {
-        self.change_and_log(Event::Play { item }, |_| true);
+        let heart = self.own_heart_arousal();
+        self.change(Change::Play { item, heart });
     }
 
     /// Likes an artist by stable id.
     pub fn like(&self, artist_id: u32) {
-        let item = Item::Artist { artist_id };
-        self.change_and_log(Event::Like { item }, |p| p.like(artist_id));
+        let heart = self.own_heart_arousal();
+        self.change(Change::Like { artist_id, heart });
     }
 
     /// Removes a like.
     pub fn unlike(&self, artist_id: u32) {
-        self.change(|p| p.unlike(artist_id));
+        self.change(Change::Unlike { artist_id });
     }
 
     /// Never recommends this artist again ("Not for me").
     pub fn exclude(&self, artist_id: u32) {
-        let item = Item::Artist { artist_id };
-        self.change_and_log(Event::NotForMe { item }, |p| p.exclude(artist_id));
+        let heart = self.own_heart_arousal();
+        self.change(Change::NotForMe { artist_id, heart });
     }
 
     /// Lets an excluded artist back into the recommendations.
     pub fn include(&self, artist_id: u32) {
-        self.change(|p| p.include(artist_id));
+        self.change(Change::Include { artist_id });
     }
 
     /// Sets the taste-versus-mood balance.
     pub fn set_strength(&self, strength: MoodStrength) {
-        self.change(|p| {
-            let changed = p.mood_strength != strength;
-            p.mood_strength = strength;
-            changed
+        self.change(Change::MoodStrength {
+            value: strength.get(),
         });
     }
 
     /// Keeps the resting heart baseline learned from the user's strap.
     pub fn set_heart_baseline(&self, baseline: HeartBaseline) {
-        self.change(|p| {
-            let changed = p.heart_baseline != Some(baseline);
-            p.heart_baseline = Some(baseline);
-            changed
-        });
+        self.change(Change::HeartBaseline { baseline });
     }
 
     /// The heart's weight for this user (population figure until calibrated). Tracked.
@@ -160,33 +205,33 @@ impl AppState {
 
     /// Forgets the pairs of stated moods and heart readings (the weight returns to the population's).
     pub fn forget_heart_calibration(&self) {
-        self.change(|p| {
-            let changed = !p.heart_calibration.is_empty();
-            p.heart_calibration = HeartCalibration::default();
-            changed
-        });
+        self.change(Change::ForgetCalibration);
     }
 
-    /// Replaces the profile with an imported one and saves it; on a failed save the previous
-    /// profile stays, in memory and in storage.
-    pub fn import_profile(&self, imported: Profile) -> Result<(), String> {
-        storage::save_profile(&imported)?;
+    /// Replaces the profile with an imported one and saves it; the error says why it could not
+    /// be saved (the import then stays in this tab and is saved with the next change).
+    pub async fn import_profile(&self, imported: Profile) -> Result<(), String> {
         self.mood.set(imported.mood());
-        self.profile.set(imported);
-        self.may_save.set_value(true);
-        self.save_error.set(None);
-        Ok(())
+        self.change(Change::Replace {
+            profile: Box::new(imported),
+        });
+        let store = self.store.get_value();
+        let result = storage::flush(&store).await;
+        self.stored.set(store.borrow().summary());
+        result
     }
 
-    /// Deletes everything Attune stored on this device and starts a fresh profile in memory.
-    pub fn delete_everything(&self) -> Result<usize, String> {
-        let n = storage::delete_all()?;
+    /// Deletes everything Attune stored in this browser and starts a fresh profile in memory;
+    /// returns what was removed.
+    pub async fn delete_everything(&self) -> Result<Vec<String>, String> {
+        let store = self.store.get_value();
+        let removed = storage::delete_everything(&store).await?;
         self.mood.set(None);
         self.profile.set(Profile::default());
-        self.may_save.set_value(true);
         self.save_error.set(None);
         self.notice.set(None);
-        Ok(n)
+        self.stored.set(store.borrow().summary());
+        Ok(removed)
     }
 
     /// Moves the live mood without recording it (during a drag).
@@ -199,21 +244,13 @@ impl AppState {
     /// becomes a calibration pair.
     pub fn record_mood(&self, mood: Emotion) {
         self.mood.set(Some(mood));
-        let reading = self
-            .heart
-            .get_untracked()
-            .filter(|r| r.own)
-            .map(|r| r.estimate);
+        if self.profile.with_untracked(|p| p.mood()) == Some(mood) {
+            return;
+        }
         let heart = self.own_heart_arousal();
-        self.change(|p| {
-            if p.mood() == Some(mood) {
-                return false;
-            }
-            let now = js_sys::Date::now();
-            p.state_mood(mood, now, heart);
-            p.heart_calibration
-                .record(now, reading.as_ref(), mood.arousal);
-            true
+        self.change(Change::Mood {
+            emotion: mood,
+            heart,
         });
     }
 }

@@ -384,3 +384,105 @@ fn strings(v: &Value) -> Vec<String> {
 fn css_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
+
+/// JS that reads Attune's IndexedDB store as `{snapshot, log: [[key, value]], meta: [[key,
+/// value]], aside}`, or `null` when there is no database (it never creates one).
+const STORE_JS: &str = "(async () => { \
+    const names = (await indexedDB.databases()).map(d => d.name); \
+    if (!names.includes('attune')) return null; \
+    const db = await new Promise((ok, bad) => { const r = indexedDB.open('attune'); \
+      r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); }); \
+    try { \
+      const tx = db.transaction(['meta', 'log', 'aside'], 'readonly'); \
+      const get = r => new Promise((ok, bad) => { r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); }); \
+      const [snapshot, metaKeys, metaValues, keys, values, aside] = await Promise.all([ \
+        get(tx.objectStore('meta').get('snapshot')), get(tx.objectStore('meta').getAllKeys()), \
+        get(tx.objectStore('meta').getAll()), get(tx.objectStore('log').getAllKeys()), \
+        get(tx.objectStore('log').getAll()), get(tx.objectStore('aside').count())]); \
+      return { snapshot: snapshot ?? null, log: keys.map((k, i) => [k, values[i]]), \
+        meta: metaKeys.map((k, i) => [k, metaValues[i]]).filter(([k]) => k !== 'snapshot'), aside }; \
+    } finally { db.close(); } })()";
+
+/// What Attune's IndexedDB store holds, read in the page and folded here by the engine (the same
+/// code as the app's).
+#[derive(Debug, Clone)]
+pub struct StoredJournal {
+    /// The snapshot and every readable entry.
+    pub journal: attune_engine::journal::Journal,
+    /// The journal's records as stored (key, text).
+    pub log: Vec<(String, String)>,
+    /// Migrated legacy profiles (key, original text).
+    pub meta: Vec<(String, String)>,
+    /// Records set aside.
+    pub aside: u64,
+}
+
+impl Harness {
+    /// Reads the store (`None`: there is no database). Fails on a record the engine cannot read.
+    pub async fn stored(&self) -> Result<Option<StoredJournal>> {
+        use attune_engine::journal::{Entry, Journal, Snapshot};
+        let v = self.js(STORE_JS).await?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        let snapshot = match v["snapshot"].as_str() {
+            Some(t) => {
+                Snapshot::from_json(t).map_err(|e| anyhow::anyhow!("stored snapshot: {e}"))?
+            }
+            None => Snapshot::default(),
+        };
+        let mut journal = Journal::new(snapshot);
+        let mut log = Vec::new();
+        for r in v["log"].as_array().context("log records")? {
+            let key = r[0].as_str().context("log key")?.to_string();
+            let text = r[1]
+                .as_str()
+                .with_context(|| format!("log record {key} is not text"))?;
+            let entry = Entry::from_json(text, Some(&key))
+                .map_err(|e| anyhow::anyhow!("log record {key}: {e}"))?;
+            journal.insert(entry);
+            log.push((key, text.to_string()));
+        }
+        let meta = v["meta"]
+            .as_array()
+            .context("meta records")?
+            .iter()
+            .map(|r| (field_str(&r[0]), field_str(&r[1])))
+            .collect();
+        Ok(Some(StoredJournal {
+            journal,
+            log,
+            meta,
+            aside: v["aside"].as_u64().unwrap_or(0),
+        }))
+    }
+
+    /// The profile the store holds (the empty profile when there is no database).
+    pub async fn stored_profile(&self) -> Result<attune_engine::Profile> {
+        Ok(self
+            .stored()
+            .await?
+            .map(|s| s.journal.profile())
+            .unwrap_or_default())
+    }
+
+    /// The page's `#data-stored` fingerprint, writer id and last sequence number.
+    pub async fn journal_view(&self) -> Result<(String, String, u64)> {
+        let v = self
+            .js(
+                "(() => { const d = document.querySelector('#data-stored')?.dataset; \
+                 return d ? [d.fingerprint, d.writer, d.seq] : null; })()",
+            )
+            .await?;
+        let a = v.as_array().context("#data-stored is missing")?;
+        Ok((
+            a[0].as_str().unwrap_or_default().to_string(),
+            a[1].as_str().unwrap_or_default().to_string(),
+            a[2].as_str().unwrap_or("0").parse()?,
+        ))
+    }
+}
+
+fn field_str(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}

@@ -110,6 +110,8 @@ pub struct Browser {
     pub tab: String,
     /// The session's WebDriver BiDi WebSocket URL when [`LaunchOptions::bidi`] was set.
     pub bidi_url: Option<String>,
+    /// The page's browser context (tabs opened by [`Browser::open_tab`] share its storage).
+    context: String,
     _driver: Driver,
     _profile: tempfile::TempDir,
 }
@@ -175,18 +177,19 @@ impl Browser {
             client,
             tab: String::new(),
             bidi_url,
+            context: String::new(),
             _driver: driver,
             _profile: profile,
         };
-        browser.tab = browser
+        let (tab, context) = browser
             .open_context_tab(&opts.page_proxy, opts.window)
             .await?;
+        browser.tab = tab;
+        browser.context = context;
         Ok(browser)
     }
 
-    /// Creates a browser context with its own proxy (loopback still bypassed) and switches
-    /// the session to a new tab in it; the first tab is closed. Returns the tab's id.
-    async fn open_context_tab(&self, proxy: &str, (width, height): (u32, u32)) -> Result<String> {
+    fn browser_cdp(&self) -> Result<BrowserCdp> {
         let caps = self
             .client
             .capabilities()
@@ -195,14 +198,60 @@ impl Browser {
             .get("goog:chromeOptions")
             .and_then(|o| o["debuggerAddress"].as_str())
             .context("chromedriver did not report goog:chromeOptions.debuggerAddress")?;
-        let mut cdp = BrowserCdp::connect(address)?;
+        BrowserCdp::connect(address)
+    }
+
+    /// Opens another tab in the page's context (same origin storage, same proxy) at `url` and
+    /// returns its id; the session stays on the current tab.
+    pub async fn open_tab(&self, url: &str) -> Result<String> {
+        let target = self.browser_cdp()?.call(
+            "Target.createTarget",
+            json!({ "url": url, "browserContextId": self.context }),
+        )?;
+        target["targetId"]
+            .as_str()
+            .map(str::to_string)
+            .context("no targetId")
+    }
+
+    /// Makes `tab` the session's current tab.
+    pub async fn switch_to(&self, tab: &str) -> Result<()> {
+        let handle = self
+            .client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|h| String::from(h.clone()) == tab)
+            .with_context(|| format!("chromedriver does not list the tab {tab}"))?;
+        self.client.switch_to_window(handle).await?;
+        Ok(())
+    }
+
+    /// Closes `tab` at once, as a user closing it (or the browser killing it) would: whatever
+    /// its page was doing is cut off.
+    pub fn kill_tab(&self, tab: &str) -> Result<()> {
+        self.browser_cdp()?
+            .call("Target.closeTarget", json!({ "targetId": tab }))?;
+        Ok(())
+    }
+
+    /// Creates a browser context with its own proxy (loopback still bypassed) and switches
+    /// the session to a new tab in it; the first tab is closed. Returns the tab's and the
+    /// context's ids.
+    async fn open_context_tab(
+        &self,
+        proxy: &str,
+        (width, height): (u32, u32),
+    ) -> Result<(String, String)> {
+        let mut cdp = self.browser_cdp()?;
         let ctx = cdp.call(
             "Target.createBrowserContext",
             json!({ "proxyServer": proxy, "disposeOnDetach": false }),
         )?;
         let ctx = ctx["browserContextId"]
             .as_str()
-            .context("no browserContextId")?;
+            .context("no browserContextId")?
+            .to_string();
         let params = json!({
             "url": "about:blank", "browserContextId": ctx, "newWindow": true,
             "width": width, "height": height,
@@ -221,7 +270,7 @@ impl Browser {
             .with_context(|| format!("chromedriver does not list the new tab {target}"))?;
         self.client.close_window().await?;
         self.client.switch_to_window(tab).await?;
-        Ok(target)
+        Ok((target, ctx))
     }
 
     /// Ends the session (Chromium quits), then stops chromedriver.

@@ -283,12 +283,11 @@ pub async fn run(h: &mut Harness, strap: &impl StrapDriver, facts: &StrapFacts) 
     .await?;
     h.click_button("hr-disconnect").await?;
     h.wait_heart_status("disconnected").await?;
-    let stored = h.js("localStorage.getItem('attune.profile') ?? ''").await?;
+    let stored = h.stored_profile().await?;
     ensure!(
-        !stored
-            .as_str()
-            .is_some_and(|p| p.contains("heart_baseline") || p.contains("heart_calibration")),
-        "[{route}] heart data came back after deleting everything: {stored}"
+        stored.heart_baseline.is_none() && stored.heart_calibration.is_empty(),
+        "[{route}] heart data came back after deleting everything: {}",
+        stored.to_json()
     );
     Ok(Outcome {
         before,

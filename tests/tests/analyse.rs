@@ -137,9 +137,7 @@ async fn body(h: &mut Harness) -> Result<()> {
     let model = EmotionModel::from_bytes(&std::fs::read(
         workspace_root().join("public/models/emotion.onnx"),
     )?)?;
-    let library = h
-        .js("JSON.parse(localStorage.getItem('attune.profile')).library")
-        .await?;
+    let library = serde_json::to_value(&h.stored_profile().await?.library)?;
     let library = library
         .as_array()
         .context("no library in the stored profile")?;

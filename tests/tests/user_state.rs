@@ -6,7 +6,7 @@
 //! estimate follows, the timeline gains points and the list moves. A corrupt model shows a clear
 //! error in the card while the recommendations still show.
 
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use attune_e2e::app::ids;
 use attune_e2e::{dist_dir, with_ready_app, Fault, Harness, PHONE};
 use attune_engine::history::{Event, Item};
@@ -201,9 +201,7 @@ impl Native {
 
     /// Runs the model natively on the page's stored profile at the card's moment and compares.
     async fn check(&self, h: &Harness, view: &StateView) -> Result<()> {
-        let stored = h.js("localStorage.getItem('attune.profile')").await?;
-        let profile = Profile::from_json(stored.as_str().context("no stored profile")?)
-            .map_err(|e| anyhow!("stored profile: {e}"))?;
+        let profile: Profile = h.stored_profile().await?;
         view.check_rows(profile.history.len())?;
         let moment = Moment {
             now_ms: view.now_ms,

@@ -10,11 +10,35 @@ use fantoccini::Locator;
 use serde_json::Value;
 
 /// What `localStorage` holds under Attune's keys, as a JSON object.
-const STORED_JS: &str = "Object.fromEntries(Object.keys(localStorage) \
+const LOCAL_JS: &str = "Object.fromEntries(Object.keys(localStorage) \
     .filter(k => k.startsWith('attune.')).map(k => [k, localStorage.getItem(k)]))";
 
+/// Everything Attune keeps in this browser: `localStorage`, the IndexedDB store (its records and
+/// the profile they fold to) and the offline copy's caches.
 async fn stored(h: &Harness) -> Result<Value> {
-    h.js(STORED_JS).await
+    let local = h.js(LOCAL_JS).await?;
+    let caches = h
+        .js("caches.keys().then(k => k.filter(n => n.startsWith('attune')))")
+        .await?;
+    let store = h.stored().await?;
+    Ok(serde_json::json!({
+        "local": local,
+        "records": store.as_ref().map_or(0, |s| s.log.len() + s.meta.len() + s.aside as usize
+            + usize::from(!s.journal.snapshot().profile.eq(&Default::default()))),
+        "profile": serde_json::to_value(store.map(|s| s.journal.profile()).unwrap_or_default())?,
+        "caches": caches,
+    }))
+}
+
+/// `stored` once the Attune data is gone: nothing in `localStorage`, no record in the store, no
+/// cache, and the empty profile.
+fn nothing_stored() -> Result<Value> {
+    Ok(serde_json::json!({
+        "local": {},
+        "records": 0,
+        "profile": serde_json::to_value(attune_engine::Profile::default())?,
+        "caches": [],
+    }))
 }
 
 async fn inventory(h: &Harness, key: &str) -> Result<String> {
@@ -48,6 +72,19 @@ async fn import(h: &mut Harness, path: &std::path::Path, kind: &str) -> Result<S
         )
         .await?;
     Ok(msg.as_str().unwrap_or_default().to_string())
+}
+
+/// Waits until the store's profile is `want` (an import is saved in the background); returns it.
+async fn wait_for_store(h: &Harness, want: &Value) -> Result<Value> {
+    let start = std::time::Instant::now();
+    loop {
+        // Through the profile's own text: `to_value` would widen its f32s (0.6 -> 0.6000000238…).
+        let got: Value = serde_json::from_str(&h.stored_profile().await?.to_json())?;
+        if got == *want || start.elapsed() > attune_e2e::wait_cap() {
+            return Ok(got);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +155,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     ensure!(
         stored_text
             .as_str()
-            .is_some_and(|t| t.contains("attune.profile (")),
+            .is_some_and(|t| t.contains("IndexedDB \"attune\"")),
         "#data-stored does not list the stored profile: {stored_text}"
     );
 
@@ -214,7 +251,7 @@ async fn run(h: &mut Harness) -> Result<()> {
     )
     .await?;
     ensure!(
-        stored(h).await? == serde_json::json!({}),
+        stored(h).await? == nothing_stored()?,
         "after delete, storage holds {}",
         stored(h).await?
     );
@@ -238,11 +275,7 @@ async fn run(h: &mut Harness) -> Result<()> {
         "after import the likes are {:?}",
         h.likes().await?
     );
-    let profile = stored(h).await?["attune.profile"]
-        .as_str()
-        .map(str::to_string)
-        .context("no stored profile after import")?;
-    let stored_profile: Value = serde_json::from_str(&profile)?;
+    let stored_profile = wait_for_store(h, &export["profile"]).await?;
     ensure!(
         stored_profile == export["profile"],
         "stored {stored_profile} != exported {}",

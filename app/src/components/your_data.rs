@@ -127,10 +127,60 @@ pub fn YourData() -> impl IntoView {
     let confirming = RwSignal::new(false);
 
     let rows = move || state.profile.with(inventory);
-    // What is really in storage, re-read whenever the profile changes.
+    // What is really in storage: the journal's summary as of the last save or read, and the
+    // write-ahead copies in `localStorage`.
     let stored = move || {
         state.profile.track();
-        storage::stored_items()
+        let summary = state.stored.get();
+        let mut parts = Vec::new();
+        if summary.indexed {
+            parts.push(format!(
+                "IndexedDB \"{}\" (your profile: {} recent change{}{})",
+                storage::DB_NAME,
+                summary.entries,
+                if summary.entries == 1 { "" } else { "s" },
+                if summary.snapshot_chars > 0 {
+                    format!(" and a summary of {} characters", summary.snapshot_chars)
+                } else {
+                    String::new()
+                }
+            ));
+            if summary.legacy > 0 {
+                parts.push(format!(
+                    "{} profile{} moved from an earlier version",
+                    summary.legacy,
+                    if summary.legacy == 1 { "" } else { "s" }
+                ));
+            }
+            if summary.aside > 0 {
+                parts.push(format!(
+                    "{} unreadable record{} set aside",
+                    summary.aside,
+                    if summary.aside == 1 { "" } else { "s" }
+                ));
+            }
+        } else {
+            parts.push(
+                "nothing (this browser lets Attune keep data in this tab's memory only)".into(),
+            );
+        }
+        if summary.unsaved > 0 {
+            parts.push(format!(
+                "{} change{} not saved yet",
+                summary.unsaved,
+                if summary.unsaved == 1 { "" } else { "s" }
+            ));
+        }
+        match storage::local_items() {
+            Ok(items) => parts.extend(items.iter().map(|(k, n)| format!("{k} ({n} characters)"))),
+            Err(e) => parts.push(format!("local storage cannot be read: {e}")),
+        }
+        format!("Stored: {}.", parts.join(", "))
+    };
+    let fingerprint = move || state.profile.with(storage::fingerprint);
+    let writer = move || {
+        state.profile.track();
+        state.writer()
     };
 
     let export = move |_| {
@@ -162,9 +212,10 @@ pub fn YourData() -> impl IntoView {
         let name = file.name();
         spawn_local(async move {
             let result = match read_file(file).await {
-                Ok(bytes) => import_json(&bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|p| state.import_profile(p)),
+                Ok(bytes) => match import_json(&bytes) {
+                    Ok(p) => state.import_profile(p).await,
+                    Err(e) => Err(e.to_string()),
+                },
                 Err(e) => Err(e),
             };
             outcome.set(Some(match result {
@@ -178,20 +229,22 @@ pub fn YourData() -> impl IntoView {
 
     let delete = move |_| {
         confirming.set(false);
-        outcome.set(Some(match state.delete_everything() {
-            Ok(n) => Outcome::Done(format!(
-                "Deleted everything Attune stored in this browser ({n} item{}).",
-                if n == 1 { "" } else { "s" }
-            )),
-            Err(e) => Outcome::Failed(format!("Could not delete everything: {e}")),
-        }));
+        spawn_local(async move {
+            outcome.set(Some(match state.delete_everything().await {
+                Ok(removed) => Outcome::Done(format!(
+                    "Deleted everything Attune stored in this browser: {}.",
+                    removed.join(", ")
+                )),
+                Err(e) => Outcome::Failed(format!("Could not delete everything: {e}")),
+            }));
+        });
     };
 
     view! {
         <section id="your-data" class="card your-data" aria-labelledby="data-heading">
             <h2 id="data-heading">"Your data"</h2>
             <p class="hint">
-                "Everything Attune knows about you lives in this browser's local storage. Nothing is sent anywhere."
+                "Everything Attune knows about you lives in this browser's storage (IndexedDB). Nothing is sent anywhere."
             </p>
             <ul id="data-inventory" class="data-inventory">
                 {move || {
@@ -201,21 +254,14 @@ pub fn YourData() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
-            <p id="data-stored" class="hint">
-                {move || match stored() {
-                    Ok(items) if items.is_empty() => "Stored: nothing.".to_string(),
-                    Ok(items) => {
-                        format!(
-                            "Stored: {}.",
-                            items
-                                .iter()
-                                .map(|(k, n)| format!("{k} ({n} characters)"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                    Err(e) => format!("Storage cannot be read: {e}."),
-                }}
+            <p
+                id="data-stored"
+                class="hint"
+                data-fingerprint=fingerprint
+                data-writer=move || writer().0
+                data-seq=move || writer().1.to_string()
+            >
+                {stored}
             </p>
             <div class="data-buttons">
                 <button id="data-export" type="button" on:click=export>
