@@ -74,12 +74,51 @@ async fn fetch_manifest(mode: CacheMode) -> Result<Manifest, String> {
     Manifest::parse(&text).map_err(|e| e.to_string())
 }
 
-/// GETs `public/<name>` and returns its body; HTTP and network failures name the file.
+/// How long a download may go without receiving any data before it counts as stalled.
+pub const STALL_MS: i32 = 20_000;
+
+/// The stall limit: [`STALL_MS`], or the page's `?stall-ms=N` (the fault tests shorten it).
+fn stall_ms() -> i32 {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| {
+            q.trim_start_matches('?')
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("stall-ms=")?.parse().ok())
+        })
+        .filter(|&ms: &i32| ms > 0)
+        .unwrap_or(STALL_MS)
+}
+
+/// Resolves with `promise`'s outcome, or with `Ok(None)` when it has not settled after `ms`.
+async fn within(promise: js_sys::Promise, ms: i32) -> Result<Option<JsValue>, JsValue> {
+    let late: JsValue = js_sys::Object::new().into();
+    let timer = js_sys::Promise::new(&mut |done, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&done, ms, &late);
+        }
+    });
+    let winner =
+        JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&promise, &timer))).await?;
+    Ok((!js_sys::Object::is(&winner, &late)).then_some(winner))
+}
+
+/// GETs `public/<name>` and returns its body; HTTP and network failures name the file, and so
+/// does a download that stops sending data for [`STALL_MS`] (it is then aborted).
 async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
     let failed = |why: String| format!("{name} could not be downloaded: {why}");
     let window = web_sys::window().ok_or_else(|| failed("no browser window".into()))?;
+    let stall = stall_ms();
+    let stalled = || {
+        failed(format!(
+            "the server stopped sending it (nothing arrived for {} s)",
+            f64::from(stall) / 1000.0
+        ))
+    };
+    let abort = web_sys::AbortController::new().map_err(|e| failed(js_error_text(&e)))?;
     let init = RequestInit::new();
     init.set_method("GET");
+    init.set_signal(Some(&abort.signal()));
     init.set_cache(match mode {
         CacheMode::Revalidate => RequestCache::NoCache,
         CacheMode::Bypass => RequestCache::NoStore,
@@ -87,9 +126,14 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
     let url = format!("{ASSET_DIR}/{name}");
     let request = web_sys::Request::new_with_str_and_init(&url, &init)
         .map_err(|e| failed(js_error_text(&e)))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    let Some(response) = within(window.fetch_with_request(&request), stall)
         .await
         .map_err(|e| failed(js_error_text(&e)))?
+    else {
+        abort.abort();
+        return Err(stalled());
+    };
+    let response: Response = response
         .dyn_into()
         .map_err(|_| failed("the browser returned no response".into()))?;
     if !response.ok() {
@@ -101,13 +145,29 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
         };
         return Err(failed(why));
     }
-    let buffer = response
-        .array_buffer()
-        .map_err(|e| failed(js_error_text(&e)))?;
-    let buffer = JsFuture::from(buffer)
-        .await
-        .map_err(|e| failed(js_error_text(&e)))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| failed("the browser gave no reader for the body".into()))?;
+    let mut bytes = Vec::new();
+    loop {
+        let Some(chunk) = within(reader.read(), stall)
+            .await
+            .map_err(|e| failed(js_error_text(&e)))?
+        else {
+            abort.abort();
+            return Err(stalled());
+        };
+        let field = |k: &str| js_sys::Reflect::get(&chunk, &JsValue::from_str(k));
+        if field("done").ok().and_then(|d| d.as_bool()) == Some(true) {
+            return Ok(bytes);
+        }
+        let value = field("value").map_err(|e| failed(js_error_text(&e)))?;
+        bytes.extend(js_sys::Uint8Array::new(&value).to_vec());
+    }
 }
 
 /// A readable one-line description of a thrown JavaScript value (`name: message` when it has them).

@@ -169,7 +169,12 @@ impl Harness {
 
     /// Navigates to the site root.
     pub async fn open(&self) -> Result<()> {
-        let url = format!("{}/", self.server.origin());
+        self.open_with("").await
+    }
+
+    /// Navigates to the site root with `query` (e.g. `?stall-ms=1500`).
+    pub async fn open_with(&self, query: &str) -> Result<()> {
+        let url = format!("{}/{query}", self.server.origin());
         self.client()
             .goto(&url)
             .await

@@ -19,6 +19,41 @@ pub enum Fault {
     NotFound,
     /// Serve `sw.js` as the next build would: its build id changed (so the browser installs it).
     NewBuild,
+    /// Serve the file with exactly one byte flipped (in the middle; same length).
+    FlipByte,
+    /// Announce one byte more than is sent, then close the connection.
+    WrongLength,
+    /// Answer 500 Internal Server Error.
+    ServerError,
+    /// Send the headers and the first half of the body, then nothing more (the connection stays
+    /// open until the server stops).
+    Stall,
+}
+
+impl Fault {
+    /// The faults every shipped file is tested against (`tests/tests/faults.rs`).
+    pub const SWEEP: [Fault; 6] = [
+        Fault::NotFound,
+        Fault::Truncate,
+        Fault::FlipByte,
+        Fault::WrongLength,
+        Fault::ServerError,
+        Fault::Stall,
+    ];
+
+    /// How the report names the fault.
+    pub fn label(self) -> &'static str {
+        match self {
+            Fault::Corrupt => "64 bytes flipped",
+            Fault::Truncate => "truncated",
+            Fault::NotFound => "missing (404)",
+            Fault::NewBuild => "a new build",
+            Fault::FlipByte => "one byte flipped",
+            Fault::WrongLength => "wrong length",
+            Fault::ServerError => "HTTP 500",
+            Fault::Stall => "stalled",
+        }
+    }
 }
 
 /// One request the server received.
@@ -80,7 +115,8 @@ impl StaticServer {
         &self.root
     }
 
-    /// Injects `fault` for every path whose file name is `file_name` (e.g. `catalog.bin`).
+    /// Injects `fault` for every path whose file name is `file_name` (e.g. `catalog.bin`), or
+    /// for the one file at that path under `public/` (e.g. `free/awakening.ogg`).
     pub fn set_fault(&self, file_name: &str, fault: Fault) {
         lock(&self.state.faults).insert(file_name.to_string(), fault);
     }
@@ -167,21 +203,30 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
             }
             log.len() - 1
         };
-        let fault = file_name(&path).and_then(|n| lock(&state.faults).get(n).copied());
+        let fault = fault_for(&lock(&state.faults), &path);
         let (status, ctype, body) = respond(&method, &path, root, fault);
         lock(&state.log)[entry].status = status;
+        let (announced, sent, close) = match (status, fault) {
+            (200, Some(Fault::WrongLength)) => (body.len() + 1, body.len(), true),
+            (200, Some(Fault::Stall)) => (body.len(), body.len() / 2, true),
+            _ => (body.len(), body.len(), close),
+        };
         let head = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
+            "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {announced}\r\n\
              Cache-Control: no-store\r\nConnection: {}\r\n\r\n",
             reason(status),
-            body.len(),
             if close { "close" } else { "keep-alive" },
         );
         out.write_all(head.as_bytes())?;
         if method != "HEAD" {
-            out.write_all(&body)?;
+            out.write_all(&body[..sent])?;
         }
         out.flush()?;
+        if status == 200 && fault == Some(Fault::Stall) {
+            while !state.stop.load(Ordering::SeqCst) {
+                thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         if close {
             return Ok(());
         }
@@ -202,8 +247,10 @@ fn respond(
     let Some(file) = resolve(root, path) else {
         return (404, TEXT, b"not found".to_vec());
     };
-    if fault == Some(Fault::NotFound) {
-        return (404, TEXT, b"not found (injected)".to_vec());
+    match fault {
+        Some(Fault::NotFound) => return (404, TEXT, b"not found (injected)".to_vec()),
+        Some(Fault::ServerError) => return (500, TEXT, b"internal error (injected)".to_vec()),
+        _ => {}
     }
     let Ok(mut body) = std::fs::read(&file) else {
         return (404, TEXT, b"not found".to_vec());
@@ -211,6 +258,12 @@ fn respond(
     match fault {
         Some(Fault::Corrupt) => corrupt(&mut body),
         Some(Fault::Truncate) => body.truncate(body.len() / 2),
+        Some(Fault::FlipByte) => {
+            let mid = body.len() / 2;
+            if let Some(b) = body.get_mut(mid) {
+                *b ^= 0x01;
+            }
+        }
         Some(Fault::NewBuild) => {
             let text = String::from_utf8_lossy(&body).replacen("BUILD = \"", "BUILD = \"next-", 1);
             body = text.into_bytes();
@@ -266,8 +319,14 @@ fn decode_path(target: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn file_name(path: &str) -> Option<&str> {
-    path.rsplit('/').next().filter(|n| !n.is_empty())
+/// The fault set for `path`: by its path under `/public/` (`free/x.ogg`) or by its file name.
+fn fault_for(faults: &HashMap<String, Fault>, path: &str) -> Option<Fault> {
+    let under_public = path.strip_prefix("/public/");
+    let name = path.rsplit('/').next().filter(|n| !n.is_empty());
+    under_public
+        .and_then(|p| faults.get(p))
+        .or_else(|| name.and_then(|n| faults.get(n)))
+        .copied()
 }
 
 /// Content type by file extension.
@@ -291,6 +350,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         404 => "Not Found",
+        500 => "Internal Server Error",
         405 => "Method Not Allowed",
         _ => "Unknown",
     }

@@ -11,15 +11,26 @@ async fn error_then_retry(
     fault: Fault,
     expect: Option<&str>,
 ) -> Result<()> {
+    error_then_retry_at(name, "", file, fault, &[expect.unwrap_or("")]).await
+}
+
+/// [`error_then_retry`] with the page opened at `query`, the message holding every `expect`.
+async fn error_then_retry_at(
+    name: &str,
+    query: &str,
+    file: &str,
+    fault: Fault,
+    expect: &[&str],
+) -> Result<()> {
     let mut h = Harness::start(name).await?;
     h.server.set_fault(file, fault);
-    h.open().await?;
+    h.open_with(query).await?;
     let message = h.wait_error().await?;
     h.screenshot("error").await?;
-    if let Some(expect) = expect {
+    for expect in expect {
         ensure!(
             message.contains(expect),
-            "#asset-error should name {expect}: {message:?}"
+            "#asset-error should say {expect:?}: {message:?}"
         );
     }
     ensure!(
@@ -66,4 +77,56 @@ async fn truncated_cf_shows_error_and_retry_recovers() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_manifest_shows_error_and_retry_recovers() -> Result<()> {
     error_then_retry("missing-manifest", "manifest.json", Fault::NotFound, None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_on_the_taste_is_named_and_retry_recovers() -> Result<()> {
+    let expect = ["taste.bin", "HTTP 500"];
+    error_then_retry_at(
+        "error-500-taste",
+        "",
+        "taste.bin",
+        Fault::ServerError,
+        &expect,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_shorter_than_announced_is_named_and_retry_recovers() -> Result<()> {
+    error_then_retry_at(
+        "wrong-length-cf",
+        "",
+        "cf.bin",
+        Fault::WrongLength,
+        &["cf.bin"],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_flipped_byte_is_named_and_retry_recovers() -> Result<()> {
+    error_then_retry_at(
+        "flip-taste",
+        "",
+        "taste.bin",
+        Fault::FlipByte,
+        &["taste.bin"],
+    )
+    .await
+}
+
+/// A download that stops halfway is given up after the stall limit (shortened here through the
+/// page's `?stall-ms=`), named, and Retry fetches it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_download_is_given_up_named_and_retry_recovers() -> Result<()> {
+    let expect = ["catalog.bin", "stopped sending"];
+    error_then_retry_at(
+        "stall-catalog",
+        "?stall-ms=1500",
+        "catalog.bin",
+        Fault::Stall,
+        &expect,
+    )
+    .await
 }
