@@ -492,25 +492,32 @@ async fn every_old_profile_moves_into_the_store_byte_for_byte() -> Result<()> {
     delete_database(&h, "attune").await?;
     h.js("(localStorage.clear(), localStorage.setItem('attune.profile', '{not json'), true)")
         .await?;
+    reload_to_notice(&mut h, "set aside", 1).await?;
+    h.finish().await
+}
+
+/// Reloads, expects a start-up notice containing `says` and `aside` records set aside; returns
+/// the store.
+async fn reload_to_notice(h: &mut Harness, says: &str, aside: u64) -> Result<StoredJournal> {
     h.reload().await?;
     h.wait_ready().await?;
     let notice = h
         .wait_js(
-            "the notice about the unreadable profile",
+            &format!("a notice saying {says:?}"),
             "document.querySelector('#profile-notice')?.innerText",
         )
         .await?;
     ensure!(
-        notice.as_str().unwrap_or_default().contains("set aside"),
+        notice.as_str().unwrap_or_default().contains(says),
         "#profile-notice says {notice}"
     );
     let stored = h.stored().await?.context("no store")?;
     ensure!(
-        stored.aside == 1,
-        "{} records set aside, want 1",
+        stored.aside == aside,
+        "{} records set aside, want {aside}",
         stored.aside
     );
-    h.finish().await
+    Ok(stored)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,27 +539,7 @@ async fn corrupt_records_are_set_aside_and_no_indexeddb_means_memory_with_a_noti
           tx.oncomplete = () => { db.close(); ok(true); }; tx.onerror = () => bad(tx.error); }; })",
     )
     .await?;
-    h.reload().await?;
-    h.wait_ready().await?;
-    let notice = h
-        .wait_js(
-            "the notice about set-aside records",
-            "document.querySelector('#profile-notice')?.innerText",
-        )
-        .await?;
-    ensure!(
-        notice
-            .as_str()
-            .unwrap_or_default()
-            .contains("2 stored records"),
-        "#profile-notice says {notice}"
-    );
-    let stored = h.stored().await?.context("no store")?;
-    ensure!(
-        stored.aside == 2,
-        "{} records set aside, want 2",
-        stored.aside
-    );
+    let stored = reload_to_notice(&mut h, "2 stored records", 2).await?;
     ensure!(
         stored.journal.profile().history.len() == 1,
         "the real mood statement did not survive"
