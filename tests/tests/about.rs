@@ -2,7 +2,7 @@
 //! the evaluation wrote (compared with the report's JSON beside it).
 
 use anyhow::{ensure, Context, Result};
-use attune_e2e::{workspace_root, Harness};
+use attune_e2e::{workspace_root, Fault, Harness};
 
 /// JS returning the rows of the opened report's tables as text cells.
 fn rows_js(file: &str) -> String {
@@ -63,5 +63,45 @@ async fn the_reports_open_with_their_numbers() -> Result<()> {
         }
     }
     h.screenshot("about").await?;
+    h.finish().await
+}
+
+/// A report the server fails to send (from the first visit on, so no offline copy holds it) is
+/// named in its panel, and the panel's Retry loads it once the server sends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_the_server_fails_is_named_and_retry_loads_it() -> Result<()> {
+    let mut h = Harness::start("about-retry").await?;
+    let file = "report/heart.md";
+    h.server.set_fault(file, Fault::ServerError);
+    h.open().await?;
+    h.wait_ready().await?;
+    let summary = format!("#about details[data-file=\"{file}\"] > summary");
+    h.js(&format!(
+        "document.querySelector('{}').scrollIntoView({{block: 'center'}})",
+        summary.replace('\'', "\\'")
+    ))
+    .await?;
+    h.click(&summary).await?;
+    let rows = h.wait_js(&format!("{file} drawn"), &rows_js(file)).await?;
+    let error = rows
+        .get("error")
+        .and_then(|e| e.as_str())
+        .unwrap_or_default();
+    ensure!(
+        error.contains("heart.md") && error.contains("HTTP 500"),
+        "{file} under HTTP 500 shows {rows}"
+    );
+    h.server.clear_faults();
+    h.click(&format!(
+        "#about details[data-file=\"{file}\"] .report-retry"
+    ))
+    .await?;
+    let rows = h
+        .wait_js(&format!("{file} after Retry"), &rows_js(file))
+        .await?;
+    ensure!(
+        rows.as_array().is_some_and(|r| !r.is_empty()),
+        "{file} after Retry: {rows}"
+    );
     h.finish().await
 }

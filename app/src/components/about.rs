@@ -130,9 +130,8 @@ fn block(b: &Block) -> AnyView {
 #[component]
 fn Report(file: &'static str, title: &'static str, summary: &'static str) -> impl IntoView {
     let loaded = RwSignal::new(Loaded::Closed);
-    let on_toggle = move |ev: web_sys::Event| {
-        let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
-        if !open || !matches!(loaded.get_untracked(), Loaded::Closed | Loaded::Failed(_)) {
+    let load = move || {
+        if !matches!(loaded.get_untracked(), Loaded::Closed | Loaded::Failed(_)) {
             return;
         }
         loaded.set(Loaded::Loading);
@@ -145,6 +144,11 @@ fn Report(file: &'static str, title: &'static str, summary: &'static str) -> imp
                 Err(e) => Loaded::Failed(e),
             });
         });
+    };
+    let on_toggle = move |ev: web_sys::Event| {
+        if event_target::<web_sys::HtmlDetailsElement>(&ev).open() {
+            load();
+        }
     };
     let state = move || match loaded.get() {
         Loaded::Closed => "closed",
@@ -159,7 +163,11 @@ fn Report(file: &'static str, title: &'static str, summary: &'static str) -> imp
             {move || match loaded.get() {
                 Loaded::Closed => ().into_any(),
                 Loaded::Loading => view! { <p role="status">"Loading the report\u{2026}"</p> }.into_any(),
-                Loaded::Failed(e) => view! { <p class="error" role="alert">{format!("The report could not be loaded: {e}")}</p> }.into_any(),
+                Loaded::Failed(e) => view! {
+                    <p class="error" role="alert">{format!("The report could not be loaded: {e}")}</p>
+                    <button type="button" class="report-retry" on:click=move |_| load()>"Retry"</button>
+                }
+                .into_any(),
                 Loaded::Ready(blocks) => view! {
                     <div class="report-body">{blocks.iter().map(block).collect_view()}</div>
                 }
