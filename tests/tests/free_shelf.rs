@@ -115,11 +115,57 @@ async fn free_tracks_follow_the_mood_play_here_and_a_corrupt_one_says_so() -> Re
             still == Value::Bool(true),
             "the good track's player went away"
         );
+        // Sent whole again, the track plays after its Retry.
+        h.server.clear_faults();
+        h.click(&format!(
+            "li.free-track[data-file=\"{broken}\"] button.free-retry"
+        ))
+        .await?;
+        h.wait_js(
+            "the retried track's audio",
+            &format!(
+                "(() => {{ const a = document.querySelector('li.free-track[data-file=\"{broken}\"] audio'); \
+                 return !!a && a.src.startsWith('blob:') && a.readyState >= 1; }})()"
+            ),
+        )
+        .await?;
         h.screenshot("free-shelf").await?;
         anyhow::Ok(())
     };
     if let Err(e) = run.await {
         return h.fail(&format!("{e:#}")).await;
     }
+    h.finish().await
+}
+
+/// The shelf's index under HTTP 500 (from the first visit on): the card names it, the rest of the
+/// page works, and its Retry brings the shelf once the server sends the index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_shelf_index_is_named_and_retry_brings_the_shelf() -> Result<()> {
+    let mut h = Harness::start("free-shelf-retry").await?;
+    h.server.set_fault(INDEX_FILE, Fault::ServerError);
+    h.open().await?;
+    h.wait_ready().await?;
+    h.wait_recs().await?;
+    let msg = h
+        .wait_js(
+            "the shelf's error",
+            "document.querySelector('#free-error')?.innerText",
+        )
+        .await?;
+    let msg = msg.as_str().unwrap_or_default().to_string();
+    let name = INDEX_FILE.rsplit('/').next().unwrap_or_default();
+    ensure!(
+        msg.contains(name) && msg.contains("HTTP 500"),
+        "unclear message for a failed shelf index: {msg:?}"
+    );
+    h.server.clear_faults();
+    h.click("#free-retry").await?;
+    h.wait_js(
+        "the shelf after Retry",
+        "document.querySelector('#free-shelf')?.dataset.state === 'ready' \
+         && document.querySelectorAll('li.free-track').length > 0",
+    )
+    .await?;
     h.finish().await
 }

@@ -39,15 +39,19 @@ fn blob_url(bytes: &[u8]) -> Result<String, String> {
 pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
     let state = AppState::get();
     let shelf: RwSignal<Option<Result<FreeShelf, String>>> = RwSignal::new(None);
-    spawn_local(async move {
-        let r = match load_verified(INDEX_FILE).await {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map_err(|_| format!("{INDEX_FILE} is not UTF-8 text"))
-                .and_then(|t| FreeShelf::parse(&t).map_err(|e| e.to_string())),
-            Err(e) => Err(e),
-        };
-        shelf.set(Some(r));
-    });
+    let load_shelf = move || {
+        shelf.set(None);
+        spawn_local(async move {
+            let r = match load_verified(INDEX_FILE).await {
+                Ok(bytes) => String::from_utf8(bytes)
+                    .map_err(|_| format!("{INDEX_FILE} is not UTF-8 text"))
+                    .and_then(|t| FreeShelf::parse(&t).map_err(|e| e.to_string())),
+                Err(e) => Err(e),
+            };
+            shelf.set(Some(r));
+        });
+    };
+    load_shelf();
     let players: RwSignal<HashMap<String, Player>> = RwSignal::new(HashMap::new());
     let play = move |file: String| {
         if matches!(
@@ -111,7 +115,13 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                             .into_any()
                     }
                     Some(Player::Failed(why)) => {
-                        view! { <span class="free-error" role="alert">{why}</span> }.into_any()
+                        let f = f2.clone();
+                        view! {
+                            <span class="free-error" role="alert">{why}</span>
+                            <button type="button" class="free-retry"
+                                on:click=move |_| play(f.clone())>"Retry"</button>
+                        }
+                        .into_any()
                     }
                 }}
             </li>
@@ -135,6 +145,7 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                     <p class="error" id="free-error" role="alert">
                         {format!("The free tracks could not be loaded: {e}.")}
                     </p>
+                    <button type="button" id="free-retry" on:click=move |_| load_shelf()>"Retry"</button>
                 }
                 .into_any(),
                 Some(Ok(s)) => {
