@@ -2,6 +2,9 @@
 // keeps Attune working offline. A file, not an inline script: the Content-Security-Policy allows
 // only this origin's scripts.
 "use strict";
+// The app checks this: a boot.js that did not run (missing, corrupt: the page loads it with its
+// sha256 as integrity) is named there with a Retry.
+window.attuneBoot = true;
 
 // If the app has not replaced the placeholder after 20 s, say so instead of spinning forever.
 setTimeout(function () {
@@ -32,16 +35,64 @@ if ("serviceWorker" in navigator) {
     bar.append(text, button);
     document.body.append(bar);
   };
+  // The service worker names every file it could not keep for offline use (app/pwa/sw.js).
+  var offlineBar = function (failures) {
+    var old = document.getElementById("offline-error");
+    if (old) old.remove();
+    if (!failures) return;
+    var bar = document.createElement("div");
+    bar.id = "offline-error";
+    bar.className = "update-bar offline-error";
+    bar.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = navigator.serviceWorker.controller
+      ? "The new version of Attune could not be downloaded, so you keep this one. Not downloaded:"
+      : "Attune works, but cannot be kept for offline use: " +
+        (failures.length === 1 ? "a file" : failures.length + " files") +
+        " could not be downloaded.";
+    var list = document.createElement("ul");
+    failures.forEach(function (f) {
+      var item = document.createElement("li");
+      item.dataset.file = f.url.replace(/^\/public\//, "");
+      item.textContent = f.url + ": " + f.why;
+      list.append(item);
+    });
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.id = "offline-retry";
+    retry.textContent = "Retry";
+    retry.addEventListener("click", function () {
+      offlineBar(null);
+      register();
+    });
+    bar.append(text, list, retry);
+    document.body.append(bar);
+  };
+  if ("BroadcastChannel" in window) {
+    new BroadcastChannel("attune-offline").addEventListener("message", function (ev) {
+      if (ev.data && ev.data.kind === "install-failed") {
+        document.documentElement.dataset.offline = "failed";
+        offlineBar(ev.data.failures || []);
+      } else if (ev.data && ev.data.kind === "installed") {
+        document.documentElement.dataset.offline = "installed";
+        offlineBar(null);
+      }
+    });
+  }
   var hadController = !!navigator.serviceWorker.controller;
   navigator.serviceWorker.addEventListener("controllerchange", function () {
     // The first install only takes control; a taken update reloads into the new version.
     if (hadController) location.reload();
     hadController = true;
   });
-  navigator.serviceWorker
-    .register("/sw.js")
+  // The page's ?stall-ms=N (the fault tests shorten the stall limit) goes to the worker too.
+  var stall = new URLSearchParams(location.search).get("stall-ms");
+  var register = function () {
+    return navigator.serviceWorker.register(stall ? "/sw.js?stall-ms=" + encodeURIComponent(stall) : "/sw.js");
+  };
+  register()
     .then(function (reg) {
-      document.documentElement.dataset.offline = "registered";
+      if (!document.documentElement.dataset.offline) document.documentElement.dataset.offline = "registered";
       var watch = function (worker) {
         worker.addEventListener("statechange", function () {
           if (worker.state === "installed" && navigator.serviceWorker.controller) showUpdate(worker);

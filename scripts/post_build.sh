@@ -17,6 +17,13 @@ csp="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'$hashes; style-src 
 grep -q '<meta name="attune-csp"' "$html" || { echo "post_build.sh: no <meta name=\"attune-csp\"> placeholder in $html" >&2; exit 1; }
 CSP="$csp" perl -0777 -i -pe 's/<meta name="attune-csp"[^>]*>/<meta http-equiv="Content-Security-Policy" content="$ENV{CSP}" \/>/' "$html"
 
+# public/boot.js runs with its sha256 as integrity (a corrupt copy is refused whole, and the app
+# names it) and async (a stalled download never holds the page back).
+boot="$TRUNK_STAGING_DIR/public/boot.js"
+sri="sha256-$(sha256sum "$boot" | cut -d' ' -f1 | perl -ne 'chomp; print pack("H*", $_)' | base64 -w0)"
+grep -q '<script src="/public/boot.js"></script>' "$html" || { echo "post_build.sh: no boot.js script tag in $html" >&2; exit 1; }
+SRI="$sri" perl -0777 -i -pe 's{<script src="/public/boot.js"></script>}{<script src="/public/boot.js" integrity="$ENV{SRI}" async></script>}' "$html"
+
 # The service worker's build id: a hash of the page (which names the hashed code files), the asset
 # manifest and the worker itself. Any change makes a byte-different sw.js with a cache of its own,
 # so browsers install the new version beside the old (app/pwa/sw.js explains the swap).

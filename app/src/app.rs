@@ -3,6 +3,7 @@
 use crate::assets::{self, CacheMode};
 use crate::components::about::About;
 use crate::components::analyse::AnalyseMusic;
+use crate::components::boot_check::BootCheck;
 use crate::components::free_shelf::FreeShelfCard;
 use crate::components::genre_map::GenreMap;
 use crate::components::heart::HeartPanel;
@@ -124,6 +125,7 @@ pub fn App(
                 <p class="tagline">"Music for how you feel, from what you love."</p>
             </header>
             <Notices />
+            <BootCheck />
             {body}
             // Outside the catalog's views: the data stays reachable when the catalog fails to load.
             <YourData />

@@ -11,6 +11,9 @@ use web_sys::{RequestCache, RequestInit, Response};
 /// Folder, relative to the page, that holds the manifest and the binary assets.
 pub const ASSET_DIR: &str = "public";
 
+/// The script that registers the offline worker (`index.html` runs it; the app checks it ran).
+pub const BOOT_FILE: &str = "boot.js";
+
 /// The recorded RR series the simulated strap replays (listed in the manifest like every asset).
 pub const DEMO_RR_FILE: &str = "demo/rr-sample.txt";
 
@@ -67,18 +70,33 @@ pub async fn load_verified(name: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-async fn fetch_manifest(mode: CacheMode) -> Result<Manifest, String> {
+thread_local! {
+    /// The manifest this page started with: every later file is checked against it (one
+    /// download per page, and a file that fails is never blamed on the manifest).
+    static MANIFEST: std::cell::RefCell<Option<std::rc::Rc<Manifest>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The page's manifest: fetched once, again only on a Retry of the start ([`CacheMode::Bypass`]).
+async fn fetch_manifest(mode: CacheMode) -> Result<std::rc::Rc<Manifest>, String> {
+    if mode == CacheMode::Revalidate {
+        if let Some(m) = MANIFEST.with(|m| m.borrow().clone()) {
+            return Ok(m);
+        }
+    }
     let text = fetch_bytes("manifest.json", mode).await?;
     let text = String::from_utf8(text)
         .map_err(|_| "manifest.json is not valid: it is not UTF-8 text".to_string())?;
-    Manifest::parse(&text).map_err(|e| e.to_string())
+    let manifest = std::rc::Rc::new(Manifest::parse(&text).map_err(|e| e.to_string())?);
+    MANIFEST.with(|m| *m.borrow_mut() = Some(manifest.clone()));
+    Ok(manifest)
 }
 
 /// How long a download may go without receiving any data before it counts as stalled.
 pub const STALL_MS: i32 = 20_000;
 
 /// The stall limit: [`STALL_MS`], or the page's `?stall-ms=N` (the fault tests shorten it).
-fn stall_ms() -> i32 {
+pub fn stall_ms() -> i32 {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|q| {
@@ -88,6 +106,16 @@ fn stall_ms() -> i32 {
         })
         .filter(|&ms: &i32| ms > 0)
         .unwrap_or(STALL_MS)
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep_ms(ms: i32) {
+    let timer = js_sys::Promise::new(&mut |done, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ms);
+        }
+    });
+    let _ = JsFuture::from(timer).await;
 }
 
 /// Resolves with `promise`'s outcome, or with `Ok(None)` when it has not settled after `ms`.
@@ -104,7 +132,8 @@ async fn within(promise: js_sys::Promise, ms: i32) -> Result<Option<JsValue>, Js
 }
 
 /// GETs `public/<name>` and returns its body; HTTP and network failures name the file, and so
-/// does a download that stops sending data for [`STALL_MS`] (it is then aborted).
+/// does a download that stops sending data for [`STALL_MS`], or is not answered within three
+/// times that (it is then aborted).
 async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
     let failed = |why: String| format!("{name} could not be downloaded: {why}");
     let window = web_sys::window().ok_or_else(|| failed("no browser window".into()))?;
@@ -126,12 +155,17 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
     let url = format!("{ASSET_DIR}/{name}");
     let request = web_sys::Request::new_with_str_and_init(&url, &init)
         .map_err(|e| failed(js_error_text(&e)))?;
-    let Some(response) = within(window.fetch_with_request(&request), stall)
+    // The answer may wait behind other downloads to the same server (the browser's connection
+    // limit, the offline copy's downloads): three times as long.
+    let Some(response) = within(window.fetch_with_request(&request), 3 * stall)
         .await
         .map_err(|e| failed(js_error_text(&e)))?
     else {
         abort.abort();
-        return Err(stalled());
+        return Err(failed(format!(
+            "the server did not answer (nothing arrived for {} s)",
+            f64::from(3 * stall) / 1000.0
+        )));
     };
     let response: Response = response
         .dyn_into()

@@ -76,6 +76,8 @@ pub struct UserState {
     sent: StoredValue<Option<Sent>>,
     next_id: StoredValue<u32>,
     loaded: StoredValue<bool>,
+    /// The catalogue's size (the NCF model's input width).
+    n_items: usize,
 }
 
 /// `DayPeriod`'s name in `#state[data-period]`.
@@ -93,6 +95,7 @@ impl UserState {
     /// history (or My library, whose files' emotions it reads) changes and every minute.
     pub fn start(rec: Arc<Recommender>) -> UserState {
         let app = AppState::get();
+        let n_items = rec.catalog().artists().len();
         let this = UserState {
             status: RwSignal::new(ModelStatus::Loading),
             estimate: RwSignal::new(None),
@@ -103,8 +106,9 @@ impl UserState {
             sent: StoredValue::new(None),
             next_id: StoredValue::new(1),
             loaded: StoredValue::new(false),
+            n_items,
         };
-        this.start_worker(rec.catalog().artists().len());
+        this.start_worker();
         if let Ok(handle) =
             set_interval_with_handle(move || this.now_ms.set(js_sys::Date::now()), RENEW_EVERY)
         {
@@ -121,7 +125,6 @@ impl UserState {
             this.now_ms.track();
             this.request(&r, app);
         });
-        let n_items = rec.catalog().artists().len();
         let likes = Memo::new(move |_| {
             app.profile.with(|p| {
                 p.likes
@@ -154,7 +157,31 @@ impl UserState {
         self.sent.set_value(None);
     }
 
-    fn start_worker(self, n_items: usize) {
+    /// Retry after the state model failed: loads it again (and starts a new worker if the
+    /// old one stopped, which reloads the neural model too).
+    pub fn retry_state_model(self) {
+        self.status.set(ModelStatus::Loading);
+        if self.worker.with_value(Option::is_none) {
+            self.neural.status.set(ModelStatus::Loading);
+            self.start_worker();
+        } else {
+            self.send_model();
+        }
+    }
+
+    /// Retry after the neural taste model failed: loads it again (in a new worker if the old
+    /// one stopped, which reloads the state model too).
+    pub fn retry_neural_model(self) {
+        self.neural.status.set(ModelStatus::Loading);
+        if self.worker.with_value(Option::is_none) {
+            self.status.set(ModelStatus::Loading);
+            self.start_worker();
+        } else {
+            self.send_neural_model();
+        }
+    }
+
+    fn start_worker(self) {
         let worker = match Worker::new(WORKER_URL) {
             Ok(w) => w,
             Err(e) => {
@@ -166,13 +193,17 @@ impl UserState {
         };
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             if let Some(text) = ev.data().as_string() {
-                self.on_message(&text, n_items);
+                self.on_message(&text);
             }
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         onmessage.forget();
         let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             self.loaded.set_value(false);
+            // A Retry starts a new one.
+            if let Some(w) = self.worker.try_update_value(Option::take).flatten() {
+                w.terminate();
+            }
             self.fail("The state model stopped (it may have run out of memory).".into());
             self.neural
                 .fail("The neural taste model stopped with the worker.".into());
@@ -213,10 +244,10 @@ impl UserState {
     }
 
     /// Sends the verified NCF model to the worker.
-    fn send_neural_model(self, n_items: usize) {
+    fn send_neural_model(self) {
         spawn_local(async move {
             match load_verified(NCF_MODEL_FILE).await {
-                Ok(bytes) => self.post_neural(&NeuralTaste::load_message(&bytes, n_items)),
+                Ok(bytes) => self.post_neural(&NeuralTaste::load_message(&bytes, self.n_items)),
                 Err(e) => self
                     .neural
                     .fail(format!("The neural taste model could not be loaded: {e}.")),
@@ -224,7 +255,7 @@ impl UserState {
         });
     }
 
-    fn on_message(self, text: &str, n_items: usize) {
+    fn on_message(self, text: &str) {
         let Ok(m) = serde_json::from_str::<serde_json::Value>(text) else {
             return;
         };
@@ -232,7 +263,7 @@ impl UserState {
         match m["kind"].as_str().unwrap_or_default() {
             "ready" => {
                 self.send_model();
-                self.send_neural_model(n_items);
+                self.send_neural_model();
             }
             kind if kind.starts_with("ncf") => self.neural.on_message(kind, &m),
             "state-model-ready" => {

@@ -94,6 +94,9 @@ pub struct LaunchOptions {
     /// Ask for a WebDriver BiDi session too (capability `webSocketUrl: true`); its URL is
     /// then [`Browser::bidi_url`].
     pub bidi: bool,
+    /// Navigation returns at DOMContentLoaded (`pageLoadStrategy: eager`), not at the load event
+    /// (which a stalled subresource holds back for ever).
+    pub eager: bool,
 }
 
 /// A WebDriver session on a fresh headless Chromium profile, switched to a tab in a
@@ -154,6 +157,9 @@ impl Browser {
         });
         if opts.bidi {
             caps["webSocketUrl"] = json!(true);
+        }
+        if opts.eager {
+            caps["pageLoadStrategy"] = json!("eager");
         }
         let Value::Object(caps) = caps else {
             unreachable!()

@@ -109,6 +109,8 @@ pub struct BrowserExtras {
     pub driver_env: Vec<(String, String)>,
     /// Open a WebDriver BiDi session as well.
     pub bidi: bool,
+    /// Navigations return at DOMContentLoaded (see [`LaunchOptions::eager`]).
+    pub eager: bool,
 }
 
 /// One test's world: static server, recording proxy and a browser pointed at both.
@@ -147,6 +149,7 @@ impl Harness {
             extra_args: extras.args,
             driver_env: extras.driver_env,
             bidi: extras.bidi,
+            eager: extras.eager,
         })
         .await?;
         let h = Self {

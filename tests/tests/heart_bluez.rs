@@ -44,6 +44,7 @@ async fn bluez_strap_drives_the_heart_panel() -> Result<()> {
         args: CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect(),
         driver_env: vec![bus.env()],
         bidi: true,
+        ..BrowserExtras::default()
     };
     let mut h = Harness::start_with("heart-bluez", extras).await?;
     // A returning user whose earlier mood statements followed their heart: the list must move.

@@ -60,6 +60,10 @@ struct Entry {
     /// Object URL for playback (this session only).
     url: Option<String>,
     stage: Stage,
+    /// The picked file, kept while it can be sent again.
+    file: Option<File>,
+    /// It failed because the analysis engine or its model did not start: Retry sends it again.
+    retry: bool,
 }
 
 thread_local! {
@@ -67,6 +71,8 @@ thread_local! {
     static QUEUE: RefCell<VecDeque<(u32, File)>> = const { RefCell::new(VecDeque::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
     static MODEL_READY: Cell<bool> = const { Cell::new(false) };
+    /// The model is being fetched or loaded (a Retry does not ask twice).
+    static MODEL_LOADING: Cell<bool> = const { Cell::new(false) };
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
 }
 
@@ -86,6 +92,7 @@ fn fail_all(entries: RwSignal<Vec<Entry>>, why: &str) {
         for e in v.iter_mut() {
             if matches!(e.stage, Stage::Queued | Stage::Decoding | Stage::Analysing) {
                 e.stage = Stage::Failed(why.to_string());
+                e.retry = e.file.is_some();
             }
         }
     });
@@ -139,6 +146,7 @@ fn send_next(entries: RwSignal<Vec<Entry>>) {
 /// Sends the worker the verified model (once it says it is ready: messages sent before its wasm
 /// has started would be lost).
 fn send_model(entries: RwSignal<Vec<Entry>>) {
+    MODEL_LOADING.with(|l| l.set(true));
     spawn_local(async move {
         match crate::assets::load_verified(crate::assets::EMOTION_MODEL_FILE).await {
             Ok(bytes) => {
@@ -152,9 +160,37 @@ fn send_model(entries: RwSignal<Vec<Entry>>) {
                     }
                 });
             }
-            Err(e) => fail_all(entries, &e),
+            Err(e) => {
+                MODEL_LOADING.with(|l| l.set(false));
+                fail_all(entries, &e)
+            }
         }
     });
+}
+
+/// Retry for a file that failed with the engine: queues it again and, unless the model is
+/// loaded, starts the worker or asks for the model again.
+fn retry_entry(entries: RwSignal<Vec<Entry>>, state: AppState, id: u32) {
+    let Some(file) = entries.with_untracked(|v| {
+        v.iter()
+            .find(|e| e.id == id && e.retry)
+            .and_then(|e| e.file.clone())
+    }) else {
+        return;
+    };
+    entries.update(|v| {
+        if let Some(e) = v.iter_mut().find(|e| e.id == id) {
+            e.stage = Stage::Queued;
+            e.retry = false;
+        }
+    });
+    QUEUE.with(|q| q.borrow_mut().push_back((id, file)));
+    if WORKER.with(|w| w.borrow().is_none()) {
+        ensure_worker(entries, state);
+    } else if !MODEL_READY.with(Cell::get) && !MODEL_LOADING.with(Cell::get) {
+        send_model(entries);
+    }
+    send_next(entries);
 }
 
 /// Handles one message from the worker.
@@ -167,13 +203,17 @@ fn on_message(entries: RwSignal<Vec<Entry>>, state: AppState, text: &str) {
     match m["kind"].as_str().unwrap_or_default() {
         "ready" => send_model(entries),
         "model-ready" => {
+            MODEL_LOADING.with(|l| l.set(false));
             MODEL_READY.with(|r| r.set(true));
             send_next(entries);
         }
-        "model-error" => fail_all(
-            entries,
-            &format!("the emotion model could not load: {}", text_of("error")),
-        ),
+        "model-error" => {
+            MODEL_LOADING.with(|l| l.set(false));
+            fail_all(
+                entries,
+                &format!("the emotion model could not load: {}", text_of("error")),
+            )
+        }
         "progress" => set_stage(
             entries,
             id,
@@ -249,8 +289,11 @@ fn ensure_worker(entries: RwSignal<Vec<Entry>>, state: AppState) {
             entries,
             "the analysis engine stopped (it may have run out of memory)",
         );
-        WORKER.with(|w| *w.borrow_mut() = None);
+        if let Some(w) = WORKER.with(|w| w.borrow_mut().take()) {
+            w.terminate();
+        }
         MODEL_READY.with(|r| r.set(false));
+        MODEL_LOADING.with(|l| l.set(false));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
@@ -296,7 +339,9 @@ fn add_files(files: Vec<File>, entries: RwSignal<Vec<Entry>>, state: AppState) {
                 name,
                 bytes: file.size() as u64,
                 url,
+                file: matches!(stage, Stage::Queued).then(|| file.clone()),
                 stage,
+                retry: false,
             })
         });
     }
@@ -384,6 +429,7 @@ pub fn AnalyseMusic() -> impl IntoView {
                 };
                 let is_silent = silent.is_some().then_some("true");
                 let failed = matches!(e.stage, Stage::Failed(_));
+                let (id, retry) = (e.id, failed && e.retry);
                 let playable = matches!(e.stage, Stage::Done { .. });
                 let played = Item::File {
                     name: e.name.clone(),
@@ -395,6 +441,11 @@ pub fn AnalyseMusic() -> impl IntoView {
                         <span class=if failed { "analyse-error" } else { "analyse-status" }
                             role=if failed { Some("alert") } else { None }>{status}</span>
                         {silent.map(|why| view! { <span class="analyse-silent">" · "{why}</span> })}
+                        {retry.then(|| view! {
+                            <button type="button" class="analyse-retry"
+                                aria-label=format!("Retry {}", e.name)
+                                on:click=move |_| retry_entry(entries, state, id)>"Retry"</button>
+                        })}
                         {(playable && e.url.is_some()).then(|| view! {
                             <audio controls preload="none" src=e.url.clone()
                                 aria-label=format!("Play {}", e.name)

@@ -162,11 +162,24 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                         Some(m) => format!("Closest to your {} state.", m.describe()),
                         None => "Place your mood on the plane to match them to it.".to_string(),
                     };
+                    // Every other track, by title: each one is reachable, and listed once.
+                    let mut rest: Vec<FreeTrack> = s
+                        .tracks
+                        .iter()
+                        .filter(|t| picks.iter().all(|p| p.file != t.file))
+                        .cloned()
+                        .collect();
+                    rest.sort_by(|a, b| a.title.cmp(&b.title));
+                    let more = format!("{} more free tracks", rest.len());
                     view! {
                         <p class="hint" id="free-target">{note}</p>
                         <ol id="free-tracks" data-valence=tv data-arousal=ta>
                             {picks.into_iter().map(row).collect_view()}
                         </ol>
+                        <details id="free-more">
+                            <summary>{more}</summary>
+                            <ul class="free-more">{rest.into_iter().map(row).collect_view()}</ul>
+                        </details>
                     }
                     .into_any()
                 }

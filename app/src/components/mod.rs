@@ -2,6 +2,7 @@
 
 pub mod about;
 pub mod analyse;
+pub mod boot_check;
 pub mod free_shelf;
 pub mod genre_map;
 pub mod heart;

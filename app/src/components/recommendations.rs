@@ -170,7 +170,9 @@ pub fn Recommendations(ranked: Ranked, user: UserState, rec: Arc<Recommender>) -
             {move || match user.neural.status.get() {
                 crate::user_state::ModelStatus::Failed(why) => Some(view! {
                     <p class="hint" id="neural-error" role="status">
-                        {format!("{why} Your taste is ranked without the neural model.")}
+                        {format!("{why} Your taste is ranked without the neural model. ")}
+                        <button type="button" id="neural-retry"
+                            on:click=move |_| user.retry_neural_model()>"Retry"</button>
                     </p>
                 }),
                 _ => None,

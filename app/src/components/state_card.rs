@@ -107,6 +107,9 @@ pub fn StateCard(rec: Arc<Recommender>, user: UserState, ranked: Ranked) -> impl
                 <p><strong>"Your state cannot be estimated right now."</strong></p>
                 <p class="why">{why}</p>
                 <p>"The recommendations follow the mood you set."</p>
+                <button type="button" id="state-retry" on:click=move |_| user.retry_state_model()>
+                    "Retry"
+                </button>
             </div>
         }
         .into_any()),
