@@ -138,10 +138,10 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
     let failed = |why: String| format!("{name} could not be downloaded: {why}");
     let window = web_sys::window().ok_or_else(|| failed("no browser window".into()))?;
     let stall = stall_ms();
-    let stalled = || {
+    let timed_out = |why: &str, ms: i32| {
         failed(format!(
-            "the server stopped sending it (nothing arrived for {} s)",
-            f64::from(stall) / 1000.0
+            "{why} (nothing arrived for {} s)",
+            f64::from(ms) / 1000.0
         ))
     };
     let abort = web_sys::AbortController::new().map_err(|e| failed(js_error_text(&e)))?;
@@ -162,10 +162,7 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
         .map_err(|e| failed(js_error_text(&e)))?
     else {
         abort.abort();
-        return Err(failed(format!(
-            "the server did not answer (nothing arrived for {} s)",
-            f64::from(3 * stall) / 1000.0
-        )));
+        return Err(timed_out("the server did not answer", 3 * stall));
     };
     let response: Response = response
         .dyn_into()
@@ -193,7 +190,7 @@ async fn fetch_bytes(name: &str, mode: CacheMode) -> Result<Vec<u8>, String> {
             .map_err(|e| failed(js_error_text(&e)))?
         else {
             abort.abort();
-            return Err(stalled());
+            return Err(timed_out("the server stopped sending it", stall));
         };
         let field = |k: &str| js_sys::Reflect::get(&chunk, &JsValue::from_str(k));
         if field("done").ok().and_then(|d| d.as_bool()) == Some(true) {

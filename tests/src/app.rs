@@ -69,6 +69,15 @@ impl Harness {
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
+    /// Waits for `css` to be on the page and returns its `innerText` (see [`Harness::wait_js`]).
+    pub async fn wait_text(&mut self, what: &str, css: &str) -> Result<String> {
+        let css = serde_json::to_string(css)?;
+        let v = self
+            .wait_js(what, &format!("document.querySelector({css})?.innerText"))
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
     /// The mood plane's `(data-valence, data-arousal)`.
     pub async fn mood(&self) -> Result<(f64, f64)> {
         let v = self

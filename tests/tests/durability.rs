@@ -196,12 +196,9 @@ async fn a_thousand_events_survive_random_reloads_and_a_full_quota() -> Result<(
     let before = h.stored().await?.context("no store")?;
     h.press(key(EVENTS)).await?;
     let shown = h
-        .wait_js(
-            "the storage error to be shown",
-            "document.querySelector('#storage-error')?.innerText",
-        )
-        .await?;
-    let shown = shown.as_str().unwrap_or_default().to_lowercase();
+        .wait_text("the storage error to be shown", "#storage-error")
+        .await?
+        .to_lowercase();
     ensure!(
         shown.contains("could not save") && shown.contains("quota"),
         "#storage-error says {shown:?}"
@@ -502,15 +499,9 @@ async fn reload_to_notice(h: &mut Harness, says: &str, aside: u64) -> Result<Sto
     h.reload().await?;
     h.wait_ready().await?;
     let notice = h
-        .wait_js(
-            &format!("a notice saying {says:?}"),
-            "document.querySelector('#profile-notice')?.innerText",
-        )
+        .wait_text(&format!("a notice saying {says:?}"), "#profile-notice")
         .await?;
-    ensure!(
-        notice.as_str().unwrap_or_default().contains(says),
-        "#profile-notice says {notice}"
-    );
+    ensure!(notice.contains(says), "#profile-notice says {notice:?}");
     let stored = h.stored().await?.context("no store")?;
     ensure!(
         stored.aside == aside,
@@ -555,17 +546,11 @@ async fn corrupt_records_are_set_aside_and_no_indexeddb_means_memory_with_a_noti
     h.reload().await?;
     focus_plane(&mut h).await?;
     let notice = h
-        .wait_js(
-            "the memory-only notice",
-            "document.querySelector('#profile-notice')?.innerText",
-        )
+        .wait_text("the memory-only notice", "#profile-notice")
         .await?;
     ensure!(
-        notice
-            .as_str()
-            .unwrap_or_default()
-            .contains("this tab only"),
-        "#profile-notice says {notice}"
+        notice.contains("this tab only"),
+        "#profile-notice says {notice:?}"
     );
     h.press(Key::Up).await?;
     h.wait_js(

@@ -147,13 +147,7 @@ async fn a_failed_shelf_index_is_named_and_retry_brings_the_shelf() -> Result<()
     h.open().await?;
     h.wait_ready().await?;
     h.wait_recs().await?;
-    let msg = h
-        .wait_js(
-            "the shelf's error",
-            "document.querySelector('#free-error')?.innerText",
-        )
-        .await?;
-    let msg = msg.as_str().unwrap_or_default().to_string();
+    let msg = h.wait_text("the shelf's error", "#free-error").await?;
     let name = INDEX_FILE.rsplit('/').next().unwrap_or_default();
     ensure!(
         msg.contains(name) && msg.contains("HTTP 500"),

@@ -3,7 +3,7 @@
 //! copy simply never runs; this waits for it as long as a download may stall, then fetches it to
 //! name what is wrong. Retry fetches it again and, once it is whole, runs it.
 
-use crate::assets::{load_verified, sleep_ms, stall_ms, ASSET_DIR, BOOT_FILE};
+use crate::assets::{js_error_text, load_verified, sleep_ms, stall_ms, ASSET_DIR, BOOT_FILE};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
@@ -30,7 +30,7 @@ fn run_boot_script() -> Result<(), String> {
         .and_then(|s| s.get_attribute("integrity"));
     let script = document
         .create_element("script")
-        .map_err(|e| crate::assets::js_error_text(&e))?;
+        .map_err(|e| js_error_text(&e))?;
     let _ = script.set_attribute("src", &src);
     if let Some(i) = integrity {
         let _ = script.set_attribute("integrity", &i);
@@ -39,7 +39,7 @@ fn run_boot_script() -> Result<(), String> {
         .body()
         .ok_or("no body")?
         .append_child(&script)
-        .map_err(|e| crate::assets::js_error_text(&e))?;
+        .map_err(|e| js_error_text(&e))?;
     Ok(())
 }
 
