@@ -59,4 +59,26 @@ if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version"
   mkdir -p .tools
   npm install --prefix .tools --no-audit --no-fund --silent "axe-core@$AXE_VERSION" >/dev/null
 fi
+# musicnn's pretrained MSD tagger (ISC licence): the music-emotion model's backbone, read from the
+# wheel's TF checkpoint by model-export (its tests and `emotion train`). Pinned by PyPI's sha256;
+# unpacked outside git into the pipeline's cache.
+MUSICNN_SHA256=f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa
+MUSICNN_DIR="${ATTUNE_CACHE:-$HOME/.cache/attune}/musicnn-0.1.0"
+if [ ! -f "$MUSICNN_DIR/musicnn/MSD_musicnn/.index" ]; then
+  log "musicnn 0.1.0 wheel (MSD checkpoint)"
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" musicnn==0.1.0
+  python3 - "$tmp/musicnn-0.1.0-py3-none-any.whl" "$MUSICNN_DIR" "$MUSICNN_SHA256" <<'PY'
+import hashlib, sys, zipfile
+wheel, out, want = sys.argv[1:]
+got = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
+if got != want:
+    sys.exit(f"musicnn wheel sha256 {got}, expected {want}")
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith("musicnn/MSD_musicnn/"):
+            z.extract(name, out)
+PY
+  rm -rf "$tmp"
+fi
 log "ok"

@@ -310,6 +310,23 @@ enum EmotionCmd {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Transfer from musicnn (issue 16): train every head candidate, write the one validation
+    /// chooses to `--model` (not shipped), and score it beside the shipped CNN and the baselines
+    /// on EMOPIA, the real-audio set (`scripts/real_audio.sh`) and the free shelf.
+    Transfer {
+        /// The EMOPIA folder.
+        #[arg(long, default_value = "../shared/data/emopia")]
+        data: PathBuf,
+        /// Where the chosen candidate goes.
+        #[arg(long, default_value = "target/emotion-musicnn.onnx")]
+        model: PathBuf,
+        /// The shipped model it is compared with.
+        #[arg(long, default_value = "public/models/emotion.onnx")]
+        shipped: PathBuf,
+        /// The report (markdown; JSON beside it).
+        #[arg(long, default_value = "model-export/reports/emotion-transfer.md")]
+        report: PathBuf,
+    },
     /// Valence, arousal and quadrant of audio (wav, mp3, ogg, flac) and MIDI files.
     Predict {
         /// The ONNX model.
@@ -544,6 +561,34 @@ fn emotion_cmd(cmd: EmotionCmd) -> Result<()> {
             out,
             json,
         } => emotion_evaluate(&data, test.as_deref(), &model, &out, json.as_deref()),
+        EmotionCmd::Transfer {
+            data,
+            model,
+            shipped,
+            report,
+        } => {
+            let log = emotion::transfer::train_cmd(&data, &model)?;
+            let e = emotion::transfer_report::evaluate_cmd(
+                &data,
+                None,
+                &model,
+                &shipped,
+                Path::new("public"),
+            )?;
+            let md = emotion::transfer_report::markdown(&e, Some(&log));
+            print!("{md}");
+            if let Some(dir) = report.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&report, md)?;
+            std::fs::write(
+                report.with_extension("json"),
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"training": log, "evaluation": e}),
+                )? + "\n",
+            )?;
+            Ok(())
+        }
         EmotionCmd::Predict { model, json, files } => {
             let bytes =
                 std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;

@@ -189,6 +189,16 @@ impl Graph {
     }
 }
 
+/// The string property `key` of a serialized model's metadata, if it has one.
+pub fn metadata(bytes: &[u8], key: &str) -> Option<String> {
+    ModelProto::decode(bytes)
+        .ok()?
+        .metadata_props
+        .into_iter()
+        .find(|p| p.key == key)
+        .map(|p| p.value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

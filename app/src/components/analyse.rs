@@ -1,5 +1,5 @@
 //! `#analyse`: "Analyse my music". The user picks or drops audio files (or a folder); each is read
-//! here, sent to the analysis worker (`attune-analyse`, decoding + the emotion CNN off the main
+//! here, sent to the analysis worker (`attune-analyse`, decoding + the music-emotion model off the main
 //! thread) one at a time, placed on the valence-arousal plane, playable from an object URL, and
 //! kept in "My library" (name, size and emotion only). Nothing is uploaded.
 

@@ -1,5 +1,5 @@
 //! `#free-shelf`: "Free music for this mood": freely licensed excerpts shipped with the site
-//! (`public/free/`, `engine::free_tracks`), placed on the plane by the emotion CNN and ranked by
+//! (`public/free/`, `engine::free_tracks`), placed on the plane by the music-emotion model and ranked by
 //! closeness to the current state. Each plays here: on "Play" the file is downloaded, checked
 //! against the manifest and handed to an `<audio>` element as an object URL; a file that fails
 //! the check gets its own message and the rest still play.

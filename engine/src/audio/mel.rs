@@ -108,6 +108,27 @@ impl LogMel {
     }
 }
 
+/// The STFT and filterbank settings of one front end (the mel bands are always [`N_MELS`],
+/// Slaney-normalised from 0 Hz to Nyquist, periodic Hann window, reflect-padded centred frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MelSpec {
+    /// Sample rate the input must be at.
+    pub sample_rate: u32,
+    /// FFT size (= window length).
+    pub n_fft: usize,
+    /// Hop between frames.
+    pub hop: usize,
+}
+
+impl MelSpec {
+    /// The emotion CNN's front end: [`SAMPLE_RATE`], [`N_FFT`], [`HOP`].
+    pub const CNN: MelSpec = MelSpec {
+        sample_rate: SAMPLE_RATE,
+        n_fft: N_FFT,
+        hop: HOP,
+    };
+}
+
 /// One triangular filter: the first FFT bin it touches and its weights from there.
 #[derive(Debug, Clone)]
 struct Filter {
@@ -115,18 +136,26 @@ struct Filter {
     weights: Vec<f32>,
 }
 
-/// The mel filterbank for [`N_FFT`] at [`SAMPLE_RATE`].
+/// A mel filterbank ([`N_MELS`] bands) for one [`MelSpec`].
 #[derive(Debug, Clone)]
 pub struct MelFilterbank {
     filters: Vec<Filter>,
 }
 
 impl MelFilterbank {
-    /// Slaney-normalised triangles between [`F_MIN`] and [`F_MAX`], equally spaced in mel.
+    /// The CNN's filterbank ([`MelSpec::CNN`]).
     pub fn new() -> MelFilterbank {
-        let bins = N_FFT / 2 + 1;
-        let bin_hz = |k: usize| k as f64 * f64::from(SAMPLE_RATE) / N_FFT as f64;
-        let (lo, hi) = (hz_to_mel(F_MIN), hz_to_mel(F_MAX));
+        MelFilterbank::for_spec(MelSpec::CNN)
+    }
+
+    /// Slaney-normalised triangles from 0 Hz to Nyquist, equally spaced in mel.
+    pub fn for_spec(spec: MelSpec) -> MelFilterbank {
+        let bins = spec.n_fft / 2 + 1;
+        let bin_hz = |k: usize| k as f64 * f64::from(spec.sample_rate) / spec.n_fft as f64;
+        let (lo, hi) = (
+            hz_to_mel(F_MIN),
+            hz_to_mel(f64::from(spec.sample_rate) / 2.0),
+        );
         let edges: Vec<f64> = (0..N_MELS + 2)
             .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (N_MELS + 1) as f64))
             .collect();
@@ -179,11 +208,77 @@ impl Default for MelFilterbank {
     }
 }
 
-/// Computes log-mel spectrograms (the FFT plan, window and filterbank made once).
-pub struct LogMelExtractor {
+/// Mel power spectrograms for one [`MelSpec`] (the FFT plan, window and filterbank made once):
+/// the one STFT every front end shares.
+pub struct MelPowerExtractor {
+    spec: MelSpec,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     filterbank: MelFilterbank,
+}
+
+impl MelPowerExtractor {
+    /// Plans the FFT and builds the window and filterbank for `spec`.
+    pub fn new(spec: MelSpec) -> MelPowerExtractor {
+        let window = (0..spec.n_fft)
+            .map(|i| {
+                // Periodic Hann, as scipy.signal.get_window("hann", n_fft) (librosa's default).
+                let x = 2.0 * std::f64::consts::PI * i as f64 / spec.n_fft as f64;
+                (0.5 - 0.5 * x.cos()) as f32
+            })
+            .collect();
+        MelPowerExtractor {
+            spec,
+            fft: RealFftPlanner::<f32>::new().plan_fft_forward(spec.n_fft),
+            window,
+            filterbank: MelFilterbank::for_spec(spec),
+        }
+    }
+
+    /// The settings.
+    pub fn spec(&self) -> MelSpec {
+        self.spec
+    }
+
+    /// The filterbank in use.
+    pub fn filterbank(&self) -> &MelFilterbank {
+        &self.filterbank
+    }
+
+    /// The power spectrum |X(k)|^2 of one windowed frame of `n_fft` samples (zero-padded if
+    /// shorter).
+    pub fn power_spectrum(&self, frame: &[f32]) -> Vec<f32> {
+        let mut input: Vec<f32> = frame.iter().zip(&self.window).map(|(x, w)| x * w).collect();
+        input.resize(self.spec.n_fft, 0.0);
+        let mut spectrum = self.fft.make_output_vec();
+        self.fft
+            .process(&mut input, &mut spectrum)
+            .expect("buffers have the planned sizes");
+        spectrum.iter().map(|c| c.norm_sqr()).collect()
+    }
+
+    /// The mel power of mono `samples` at the spec's rate, frame-major (`[frame][band]`, at least
+    /// one frame; an empty input gives one frame of zeros).
+    pub fn compute(&self, samples: &[f32]) -> Vec<[f32; N_MELS]> {
+        let (n_fft, hop) = (self.spec.n_fft, self.spec.hop);
+        let padded = centre_pad(samples, n_fft / 2);
+        let frames = 1 + padded.len().saturating_sub(n_fft) / hop;
+        (0..frames)
+            .map(|t| {
+                let start = t * hop;
+                let end = (start + n_fft).min(padded.len());
+                let power = self.power_spectrum(&padded[start..end]);
+                let mut mel = [0.0f32; N_MELS];
+                self.filterbank.apply(&power, &mut mel);
+                mel
+            })
+            .collect()
+    }
+}
+
+/// Computes the CNN's log-mel spectrograms ([`MelSpec::CNN`], power in dB).
+pub struct LogMelExtractor {
+    power: MelPowerExtractor,
 }
 
 impl Default for LogMelExtractor {
@@ -195,54 +290,31 @@ impl Default for LogMelExtractor {
 impl LogMelExtractor {
     /// Plans the FFT and builds the window and filterbank.
     pub fn new() -> LogMelExtractor {
-        let window = (0..N_FFT)
-            .map(|i| {
-                // Periodic Hann, as scipy.signal.get_window("hann", N_FFT) (librosa's default).
-                let x = 2.0 * std::f64::consts::PI * i as f64 / N_FFT as f64;
-                (0.5 - 0.5 * x.cos()) as f32
-            })
-            .collect();
         LogMelExtractor {
-            fft: RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT),
-            window,
-            filterbank: MelFilterbank::new(),
+            power: MelPowerExtractor::new(MelSpec::CNN),
         }
     }
 
     /// The filterbank in use.
     pub fn filterbank(&self) -> &MelFilterbank {
-        &self.filterbank
+        self.power.filterbank()
     }
 
     /// The power spectrum |X(k)|^2 of one windowed frame of [`N_FFT`] samples.
     pub fn power_spectrum(&self, frame: &[f32]) -> Vec<f32> {
-        let mut input: Vec<f32> = frame.iter().zip(&self.window).map(|(x, w)| x * w).collect();
-        input.resize(N_FFT, 0.0);
-        let mut spectrum = self.fft.make_output_vec();
-        self.fft
-            .process(&mut input, &mut spectrum)
-            .expect("buffers have the planned sizes");
-        spectrum.iter().map(|c| c.norm_sqr()).collect()
+        self.power.power_spectrum(frame)
     }
 
     /// The log-mel spectrogram of mono `samples` at [`SAMPLE_RATE`] (at least one frame; an empty
     /// input gives one frame of silence).
     pub fn compute(&self, samples: &[f32]) -> LogMel {
-        let padded = centre_pad(samples, N_FFT / 2);
-        let frames = 1 + padded.len().saturating_sub(N_FFT) / HOP;
-        let mut mel = vec![0.0f32; N_MELS];
-        let mut columns = Vec::with_capacity(frames);
-        for t in 0..frames {
-            let start = t * HOP;
-            let end = (start + N_FFT).min(padded.len());
-            let power = self.power_spectrum(&padded[start..end]);
-            self.filterbank.apply(&power, &mut mel);
-            columns.push(
-                mel.iter()
-                    .map(|&p| 10.0 * p.max(AMIN).log10())
-                    .collect::<Vec<f32>>(),
-            );
-        }
+        let columns: Vec<Vec<f32>> = self
+            .power
+            .compute(samples)
+            .iter()
+            .map(|mel| mel.iter().map(|&p| 10.0 * p.max(AMIN).log10()).collect())
+            .collect();
+        let frames = columns.len();
         let top = columns
             .iter()
             .flatten()

@@ -5,6 +5,8 @@
 //! - [`mel`]: STFT (Hann, centred with reflect padding), Slaney mel filterbank, power in dB, as
 //!   librosa's `melspectrogram` + `power_to_db(ref=1.0, amin=1e-10, top_db=80)` compute it.
 //!
+//! - [`musicnn`]: the pretrained musicnn tagger's front end (16 kHz, 3 s patches), on the same
+//!   STFT and filterbank code ([`mel::MelPowerExtractor`]).
 //! - [`decode`]: audio files (WAV, MP3, Ogg Vorbis, FLAC) to mono samples (symphonia), bounded.
 //! - [`model_input`]: the log-mel as the emotion model reads it (gain-invariant scaling).
 //! - [`level_dbfs`] and [`silence`]: how loud the excerpt is, and whether it is too quiet to be
@@ -16,6 +18,7 @@
 
 pub mod decode;
 pub mod mel;
+pub mod musicnn;
 pub mod resample;
 
 pub use mel::{LogMel, LogMelExtractor};
@@ -45,6 +48,14 @@ pub enum AudioError {
     /// The resampler refused the input.
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// Too little audio for the model.
+    #[error("the audio is too short to analyse ({:.2} s; at least {:.2} s)", *.ms as f32 / 1000.0, *.needed_ms as f32 / 1000.0)]
+    TooShort {
+        /// Milliseconds given.
+        ms: u32,
+        /// Milliseconds needed.
+        needed_ms: u32,
+    },
 }
 
 /// Highest sample rate accepted.

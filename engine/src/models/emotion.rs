@@ -17,8 +17,13 @@ pub const EXCERPT_SECONDS: f32 = 30.0;
 /// Frames the network needs at least (four 2x2 poolings).
 pub const MIN_FRAMES: usize = 16;
 
-/// Graph input and output names (`model-export` writes them).
+/// Graph input and output names (`model-export` writes them). The CNN reads `mel`
+/// (`[batch, 1, 96, time]`, [`audio::model_input`]); the musicnn transfer model reads
+/// [`PATCHES`] instead.
 pub const INPUT: &str = "mel";
+/// Input of the musicnn transfer model: `[patches, 187, 96]` ([`audio::musicnn::Patches`]) of
+/// one excerpt; its outputs have a batch of 1.
+pub const PATCHES: &str = "patches";
 /// Output: `[batch, 4]` quadrant probabilities (Q1..Q4).
 pub const PROBABILITIES: &str = "quadrant_probabilities";
 /// Output: `[batch, 2]` valence and arousal in [-1, 1].
@@ -79,10 +84,20 @@ impl EmotionPrediction {
     }
 }
 
+/// Which front end a model reads, told by its input's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontEnd {
+    /// The EMOPIA CNN: the engine's 22.05 kHz log-mel, gain-invariant ([`INPUT`]).
+    LogMel,
+    /// The musicnn transfer model: 16 kHz compressed mel in 3 s patches ([`PATCHES`]).
+    Musicnn,
+}
+
 /// A loaded, optimised emotion model.
 pub struct EmotionModel {
     plan: std::sync::Arc<TypedRunnableModel>,
     order: [usize; 3],
+    front: FrontEnd,
 }
 
 impl std::fmt::Debug for EmotionModel {
@@ -94,27 +109,68 @@ impl std::fmt::Debug for EmotionModel {
 impl EmotionModel {
     /// Loads and checks an ONNX model written by `model-export emotion train`.
     pub fn from_bytes(bytes: &[u8]) -> Result<EmotionModel, ModelError> {
-        let (model, order) = super::read_checked(
-            bytes,
-            &[INPUT],
-            &[PROBABILITIES, VALENCE_AROUSAL, EMBEDDING],
-        )?;
+        let outputs = [PROBABILITIES, VALENCE_AROUSAL, EMBEDDING];
+        let (front, (model, order)) = match super::read_checked(bytes, &[INPUT], &outputs) {
+            Err(ModelError::Interface(_)) => (
+                FrontEnd::Musicnn,
+                super::read_checked(bytes, &[PATCHES], &outputs).map_err(|e| match e {
+                    ModelError::Interface(why) => ModelError::Interface(format!(
+                        "{why} (or {:?} for the musicnn model)",
+                        [INPUT]
+                    )),
+                    e => e,
+                })?,
+            ),
+            other => (FrontEnd::LogMel, other?),
+        };
         let order = [order[0], order[1], order[2]];
         let plan = model
             .into_optimized()
             .and_then(|m| m.into_runnable())
             .map_err(|e| ModelError::Load(format!("{e:#}")))?;
-        Ok(EmotionModel { plan, order })
+        Ok(EmotionModel { plan, order, front })
+    }
+
+    /// The front end this model reads.
+    pub fn front_end(&self) -> FrontEnd {
+        self.front
     }
 
     /// Runs the model on a log-mel spectrogram (the whole of it: pass an excerpt). It sees no
     /// samples, so it does not judge the level: audio goes through
     /// [`EmotionModel::predict_samples`], which reads silence as silence.
     pub fn predict_mel(&self, mel: &LogMel) -> Result<EmotionPrediction, ModelError> {
+        if self.front != FrontEnd::LogMel {
+            return Err(ModelError::Input(
+                "this model reads audio (musicnn patches), not a log-mel".into(),
+            ));
+        }
         check_length(mel)?;
         let input =
             Tensor::from_shape(&[1, 1, mel::N_MELS, mel.frames()], &audio::model_input(mel))
                 .map_err(|e| ModelError::Input(e.to_string()))?;
+        self.run(input, mel.seconds())
+    }
+
+    /// Runs the musicnn transfer model on the patches of one excerpt.
+    pub fn predict_patches(
+        &self,
+        patches: &audio::musicnn::Patches,
+    ) -> Result<EmotionPrediction, ModelError> {
+        if self.front != FrontEnd::Musicnn {
+            return Err(ModelError::Input(
+                "this model reads a log-mel, not musicnn patches".into(),
+            ));
+        }
+        let input = Tensor::from_shape(
+            &[patches.count(), audio::musicnn::PATCH_FRAMES, mel::N_MELS],
+            patches.data(),
+        )
+        .map_err(|e| ModelError::Input(e.to_string()))?;
+        self.run(input, patches.seconds())
+    }
+
+    fn run(&self, input: Tensor, seconds: f32) -> Result<EmotionPrediction, ModelError> {
         let out = self
             .plan
             .run(tvec!(input.into()))
@@ -134,7 +190,7 @@ impl EmotionModel {
             arousal: va[1],
             probabilities: [p[0], p[1], p[2], p[3]],
             embedding,
-            seconds: mel.seconds(),
+            seconds,
             silence: None,
         })
     }
@@ -150,14 +206,26 @@ impl EmotionModel {
         sample_rate: u32,
     ) -> Result<EmotionPrediction, ModelError> {
         let excerpt = audio::excerpt(samples, sample_rate, EXCERPT_SECONDS);
-        let mel =
-            audio::log_mel(excerpt, sample_rate).map_err(|e| ModelError::Input(e.to_string()))?;
-        match audio::silence(excerpt) {
-            Some(silence) => {
-                check_length(&mel)?;
-                Ok(EmotionPrediction::silent(silence, mel.seconds()))
+        let input = |e: audio::AudioError| ModelError::Input(e.to_string());
+        match self.front {
+            FrontEnd::LogMel => {
+                let mel = audio::log_mel(excerpt, sample_rate).map_err(input)?;
+                match audio::silence(excerpt) {
+                    Some(silence) => {
+                        check_length(&mel)?;
+                        Ok(EmotionPrediction::silent(silence, mel.seconds()))
+                    }
+                    None => self.predict_mel(&mel),
+                }
             }
-            None => self.predict_mel(&mel),
+            FrontEnd::Musicnn => {
+                let silence = audio::silence(excerpt);
+                let patches = audio::musicnn::patches(excerpt, sample_rate).map_err(input)?;
+                match silence {
+                    Some(silence) => Ok(EmotionPrediction::silent(silence, patches.seconds())),
+                    None => self.predict_patches(&patches),
+                }
+            }
         }
     }
 }

@@ -6,10 +6,14 @@ pub mod cnn;
 pub mod dataset;
 pub mod evaluate;
 pub mod export;
+pub mod musicnn;
 pub mod pipeline;
 pub mod predict;
+pub mod real_audio;
 pub mod render;
 pub mod train;
+pub mod transfer;
+pub mod transfer_report;
 
 use anyhow::Result;
 use attune_engine::audio::{self, LogMel};
