@@ -96,34 +96,7 @@ pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Resu
         std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
     let model = EmotionModel::from_bytes(&bytes)?;
     let (clips, mels) = load(data)?;
-    let (test_clips, test_mels, protocol) = match test {
-        Some(dir) => {
-            let (c, m) = load(dir)?;
-            let known: std::collections::HashSet<&str> =
-                clips.iter().map(|c| c.song.as_str()).collect();
-            let overlap = c.iter().filter(|c| known.contains(c.song.as_str())).count();
-            anyhow::ensure!(
-                overlap == 0,
-                "{overlap} test clips come from songs in the training folder"
-            );
-            (
-                c,
-                m,
-                format!(
-                    "every clip of {} (songs disjoint from the training folder)",
-                    dir.display()
-                ),
-            )
-        }
-        None => {
-            let idx = held_out(&clips);
-            (
-                idx.iter().map(|&i| clips[i].clone()).collect(),
-                idx.iter().map(|&i| mels[i].clone()).collect(),
-                "held-out songs of the EMOPIA folder (20% of songs by a hash of the YouTube id; all clips of a song on one side)".to_string(),
-            )
-        }
-    };
+    let (test_clips, test_mels, protocol) = test_set(&clips, &mels, test)?;
     let truth: Vec<Quadrant> = test_clips.iter().map(|c| c.quadrant).collect();
     let clip_songs: Vec<&str> = test_clips.iter().map(|c| c.song.as_str()).collect();
     let mut songs = clip_songs.clone();
@@ -185,20 +158,48 @@ pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Resu
     })
 }
 
-/// The report as markdown.
-pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String {
-    let mut s = String::from("# Music emotion (EMOPIA renders)\n\n");
-    s += "Regenerate: `cargo run --release -p attune-model-export -- emotion evaluate` \
-          (add `--test <dir>` for an independent EMOPIA-layout folder).\n\n";
-    s += &format!(
-        "Protocol: {}. {} clips from {} songs scored; baselines fitted on {} clips of the other songs. \
-         MIDI rendered with fluidsynth + FluidR3_GM at 22.05 kHz; the CNN reads the middle 30 s \
-         exactly as the browser does. Valence/arousal accuracy is the sign of the model's expected \
-         valence/arousal.\n\n",
-        e.protocol, e.test_clips, e.test_songs, e.train_clips
-    );
+/// The clips scored: every clip of `test` (an independent EMOPIA-layout folder, checked to share
+/// no song with `clips`), or the held-out songs of `clips`; with the protocol's description.
+pub fn test_set(
+    clips: &[Clip],
+    mels: &[LogMel],
+    test: Option<&Path>,
+) -> Result<(Vec<Clip>, Vec<LogMel>, String)> {
+    Ok(match test {
+        Some(dir) => {
+            let (c, m) = load(dir)?;
+            let known: std::collections::HashSet<&str> =
+                clips.iter().map(|c| c.song.as_str()).collect();
+            let overlap = c.iter().filter(|c| known.contains(c.song.as_str())).count();
+            anyhow::ensure!(
+                overlap == 0,
+                "{overlap} test clips come from songs in the training folder"
+            );
+            (
+                c,
+                m,
+                format!(
+                    "every clip of {} (songs disjoint from the training folder)",
+                    dir.display()
+                ),
+            )
+        }
+        None => {
+            let idx = held_out(clips);
+            (
+                idx.iter().map(|&i| clips[i].clone()).collect(),
+                idx.iter().map(|&i| mels[i].clone()).collect(),
+                "held-out songs of the EMOPIA folder (20% of songs by a hash of the YouTube id; all clips of a song on one side)".to_string(),
+            )
+        }
+    })
+}
+
+/// The EMOPIA scores as a markdown table (accuracies with their song-bootstrap intervals).
+pub fn scores_table(scores: &[Scores]) -> String {
+    let mut s = String::new();
     s += "| model | 4-quadrant | valence sign | arousal sign |\n|---|---:|---:|---:|\n";
-    for r in &e.scores {
+    for r in scores {
         let ci = |k: usize| format!("[{:.2}, {:.2}]", r.ci95[k][0], r.ci95[k][1]);
         s += &format!(
             "| {} | {:.3} {} | {:.3} {} | {:.3} {} |\n",
@@ -211,11 +212,13 @@ pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String 
             ci(2)
         );
     }
-    s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
-    s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
-          4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
-    s += "Confusion of the CNN (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n";
-    for (i, row) in e.scores[0].confusion.iter().enumerate() {
+    s
+}
+
+/// One model's confusion matrix as markdown rows (after a header the caller writes).
+pub fn confusion_table(scores: &Scores) -> String {
+    let mut s = String::new();
+    for (i, row) in scores.confusion.iter().enumerate() {
         s += &format!(
             "| Q{} | {} | {} | {} | {} |\n",
             i + 1,
@@ -225,6 +228,27 @@ pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String 
             row[3]
         );
     }
+    s
+}
+
+/// The report as markdown.
+pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String {
+    let mut s = String::from("# Music emotion (EMOPIA renders)\n\n");
+    s += "Regenerate: `cargo run --release -p attune-model-export -- emotion evaluate` \
+          (add `--test <dir>` for an independent EMOPIA-layout folder).\n\n";
+    s += &format!(
+        "Protocol: {}. {} clips from {} songs scored; baselines fitted on {} clips of the other songs. \
+         MIDI rendered with fluidsynth + FluidR3_GM at 22.05 kHz; the CNN reads the middle 30 s \
+         exactly as the browser does. Valence/arousal accuracy is the sign of the model's expected \
+         valence/arousal.\n\n",
+        e.protocol, e.test_clips, e.test_songs, e.train_clips
+    );
+    s += &scores_table(&e.scores);
+    s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
+    s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
+          4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
+    s += "Confusion of the CNN (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n";
+    s += &confusion_table(&e.scores[0]);
     s += &format!(
         "\nLogistic regression L2 search (validation accuracy): {}; chosen {}.\n\nModel file: {} bytes.\n",
         e.logistic_search

@@ -148,6 +148,15 @@ pub fn quadrants([pv, pa]: [f32; 2]) -> [f32; 4] {
     ]
 }
 
+/// Recordings per top quadrant Q1..Q4.
+pub fn spread(probs: &[[f32; 4]]) -> [usize; 4] {
+    let mut s = [0; 4];
+    for p in probs {
+        s[Quadrant::argmax(p).index()] += 1;
+    }
+    s
+}
+
 /// A model's scores on one part of the real-audio set.
 #[derive(Debug, Clone, Serialize)]
 pub struct RealScores {
@@ -186,10 +195,6 @@ impl RealScores {
             axis(|r| r.arousal, |p| p[0] + p[1] - p[2] - p[3]);
         let (valence_auc, valence_ci, valence_n) =
             axis(|r| r.valence, |p| p[0] + p[3] - p[1] - p[2]);
-        let mut spread = [0; 4];
-        for p in probs {
-            spread[Quadrant::argmax(p).index()] += 1;
-        }
         RealScores {
             arousal_auc,
             arousal_ci,
@@ -197,7 +202,7 @@ impl RealScores {
             valence_auc,
             valence_ci,
             valence_n,
-            spread,
+            spread: spread(probs),
         }
     }
 

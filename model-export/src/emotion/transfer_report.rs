@@ -4,13 +4,13 @@
 //! search. Report: `model-export/reports/emotion-transfer.md`.
 
 use super::dataset::{part_of, Part, Quadrant};
-use super::evaluate::{fit_logistic, held_out, majority, Scores};
+use super::evaluate::{fit_logistic, majority, Scores};
 use super::excerpt_mel;
 use super::musicnn::features::par_map;
-use super::pipeline::load;
+use super::pipeline::{confusion_table, load, scores_table, test_set};
 use super::real_audio::{Recording, Split};
 use super::render::{render_midi, RENDER_RATE};
-use super::transfer::{self, RealScores, Scored};
+use super::transfer::{self, spread, RealScores, Scored};
 use anyhow::{Context, Result};
 use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
 use attune_engine::audio::LogMel;
@@ -100,14 +100,6 @@ fn probs_of(model: &EmotionModel, x: &[Excerpt]) -> Result<Vec<[f32; 4]>> {
     })
 }
 
-fn spread(probs: &[[f32; 4]]) -> [usize; 4] {
-    let mut s = [0; 4];
-    for p in probs {
-        s[Quadrant::argmax(p).index()] += 1;
-    }
-    s
-}
-
 /// Scores the candidate ONNX model (run by the engine's tract runner from samples, as in the
 /// browser), the shipped EMOPIA CNN, the baselines and every transfer candidate: on EMOPIA's
 /// held-out songs (or every clip of `test`, an independent EMOPIA-layout folder), on the
@@ -126,34 +118,7 @@ pub fn evaluate_cmd(
     let shipped = crate::onnx::metadata(&bytes, "attune.candidate")
         .unwrap_or_else(|| "transfer model".into());
     let (clips, mels) = load(data)?;
-    let (test_clips, test_mels, protocol) = match test {
-        Some(dir) => {
-            let (c, m) = load(dir)?;
-            let known: std::collections::HashSet<&str> =
-                clips.iter().map(|c| c.song.as_str()).collect();
-            let overlap = c.iter().filter(|c| known.contains(c.song.as_str())).count();
-            anyhow::ensure!(
-                overlap == 0,
-                "{overlap} test clips come from songs in the training folder"
-            );
-            (
-                c,
-                m,
-                format!(
-                    "every clip of {} (songs disjoint from the training folder)",
-                    dir.display()
-                ),
-            )
-        }
-        None => {
-            let idx = held_out(&clips);
-            (
-                idx.iter().map(|&i| clips[i].clone()).collect(),
-                idx.iter().map(|&i| mels[i].clone()).collect(),
-                "held-out songs of the EMOPIA folder (20% of songs by a hash of the YouTube id; all clips of a song on one side)".to_string(),
-            )
-        }
-    };
+    let (test_clips, test_mels, protocol) = test_set(&clips, &mels, test)?;
     let truth: Vec<Quadrant> = test_clips.iter().map(|c| c.quadrant).collect();
     let clip_songs: Vec<&str> = test_clips.iter().map(|c| c.song.as_str()).collect();
     let mut songs = clip_songs.clone();
@@ -355,34 +320,12 @@ pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String 
          valence/arousal.\n\n",
         e.protocol, e.test_clips, e.test_songs, e.train_clips
     );
-    s += "| model | 4-quadrant | valence sign | arousal sign |\n|---|---:|---:|---:|\n";
-    for r in &e.scores {
-        let ci = |k: usize| format!("[{:.2}, {:.2}]", r.ci95[k][0], r.ci95[k][1]);
-        s += &format!(
-            "| {} | {:.3} {} | {:.3} {} | {:.3} {} |\n",
-            r.model,
-            r.quadrant_accuracy,
-            ci(0),
-            r.valence_accuracy,
-            ci(1),
-            r.arousal_accuracy,
-            ci(2)
-        );
-    }
+    s += &scores_table(&e.scores);
     s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
     s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
           4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
     s += "Confusion of the candidate (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n";
-    for (i, row) in e.scores[0].confusion.iter().enumerate() {
-        s += &format!(
-            "| Q{} | {} | {} | {} | {} |\n",
-            i + 1,
-            row[0],
-            row[1],
-            row[2],
-            row[3]
-        );
-    }
+    s += &confusion_table(&e.scores[0]);
     s += &format!(
         "\nLogistic regression L2 search (validation accuracy): {}; chosen {}.\n",
         e.logistic_search
