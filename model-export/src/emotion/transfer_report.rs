@@ -193,14 +193,23 @@ pub fn evaluate_cmd(
     };
     let (val_x, test_x, free_x) = (decoded(&val)?, decoded(&tst)?, free_shelf(public)?);
     let mut real = Vec::new();
-    for (name, m) in [
-        (format!("{shipped} (candidate)"), &model),
-        ("EMOPIA CNN (shipped model)".to_string(), &cnn),
+    let shipped_probs = probs_of(&model, &test_x)?;
+    for (name, m, test_probs) in [
+        (
+            format!("{shipped} (candidate)"),
+            &model,
+            shipped_probs.clone(),
+        ),
+        (
+            "EMOPIA CNN (shipped model)".to_string(),
+            &cnn,
+            probs_of(&cnn, &test_x)?,
+        ),
     ] {
         real.push(RealRow {
             model: name,
             val: RealScores::of(&val, &probs_of(m, &val_x)?),
-            test: RealScores::of(&tst, &probs_of(m, &test_x)?),
+            test: RealScores::of(&tst, &test_probs),
             free_shelf: spread(&probs_of(m, &free_x)?),
         });
     }
@@ -224,7 +233,6 @@ pub fn evaluate_cmd(
     let (candidates, heads, chosen) = transfer::search(&d);
     // The candidate file is the chosen head: its outputs from samples against the chosen
     // head on cached features.
-    let shipped_probs = probs_of(&model, &test_x)?;
     let head = &heads[chosen];
     let shipped_vs_candidate = d
         .real
