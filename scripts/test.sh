@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Attune on a fresh machine: installs the tools, then
-# fmt + clippy, native unit tests (engine, model-export on the real data), the engine in wasm32 in
+# fmt + clippy + layering rules, native unit tests (engine, model-export on the real data; the Spark
+# ALS parity test installs Java and PySpark on first use), the engine in wasm32 in
 # headless Chromium (parity with native), the site build, and the end-to-end browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,8 +9,9 @@ bash scripts/setup.sh
 source scripts/env.sh
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
-step "format and lints"
+step "format, lints and layering rules"
 cargo fmt --all --check
+bash scripts/check_deps.sh
 cargo clippy --workspace --exclude attune-app --exclude attune-analyse --all-targets -- -D warnings
 cargo clippy -p attune-app -p attune-analyse --target wasm32-unknown-unknown -- -D warnings
 

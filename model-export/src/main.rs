@@ -24,6 +24,7 @@ mod schedule;
 mod sequential;
 mod setting3;
 mod situnes_rank;
+mod spark;
 mod svdpp;
 mod taste;
 mod tensors;
@@ -198,6 +199,24 @@ enum Cmd {
         /// The site's asset folder (its catalog and CF model define the artists).
         #[arg(long, default_value = "public")]
         out: PathBuf,
+    },
+    /// Spark MLlib ALS: the training log, its penalty, and the parity check of its factors.
+    Spark {
+        #[command(subcommand)]
+        cmd: spark::cli::SparkCmd,
+    },
+    /// Import Spark's item factors (`scripts/spark_als.py` output) as the taste's iALS part:
+    /// checked against the catalogue, int8 like the shipped factors, `<out>/taste.bin` + manifest.
+    ImportFactors {
+        /// Spark's output folder (Parquet part files + attune-als.json).
+        #[arg(long)]
+        parquet: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Catalogue artists without factors: refuse (error) or give them zeros.
+        #[arg(long, value_enum, default_value = "error")]
+        missing: spark::factors::Missing,
     },
     /// Rewrite manifest.json for the files in a folder.
     Manifest {
@@ -523,6 +542,12 @@ fn main() -> Result<()> {
         Cmd::SitunesRank { data, json, md } => situnes_rank::command(&data, &json, &md),
         Cmd::Sequential { data, out } => sequential::command(&data, &out),
         Cmd::Manifest { out } => pipeline::write_manifest(&out),
+        Cmd::Spark { cmd } => spark::cli::command(cmd),
+        Cmd::ImportFactors {
+            parquet,
+            out,
+            missing,
+        } => spark::cli::import_factors(&parquet, &out, missing),
     }
 }
 

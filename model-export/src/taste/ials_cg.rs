@@ -29,6 +29,28 @@ pub struct IalsConfig {
     pub input: Input,
 }
 
+/// How the L2 penalty grows with a row's observed entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Penalty {
+    /// `λ` for every row (Hu et al.; the shipped model).
+    Constant,
+    /// `λ · n` for a row with `n` observed entries (ALS-WR, Zhou et al. 2008): Spark MLlib's
+    /// objective, trained here for the parity check of its factors.
+    PerEntry,
+}
+
+impl Penalty {
+    /// Each row's penalty.
+    fn of(self, lambda: f64, rows: &Rows) -> Vec<f64> {
+        rows.iter()
+            .map(|r| match self {
+                Penalty::Constant => lambda,
+                Penalty::PerEntry => lambda * r.len() as f64,
+            })
+            .collect()
+    }
+}
+
 /// Fitted item factors (`k x items`, one column per item) and their Gram matrix.
 #[derive(Debug, Clone)]
 pub struct IalsCg {
@@ -38,14 +60,21 @@ pub struct IalsCg {
     pub config: IalsConfig,
 }
 
-/// `A v` for every column: `(G + λI) v_u + α Σ_{i∈u} x_ui (y_i·v_u) y_i`.
-fn apply(g: &Mat<f64>, v: &Mat<f64>, other: &Mat<f64>, rows: &Rows, cfg: &IalsConfig) -> Mat<f64> {
+/// `A v` for every column: `(G + λ_u I) v_u + α Σ_{i∈u} x_ui (y_i·v_u) y_i`.
+fn apply(
+    g: &Mat<f64>,
+    v: &Mat<f64>,
+    other: &Mat<f64>,
+    rows: &Rows,
+    lambda: &[f64],
+    cfg: &IalsConfig,
+) -> Mat<f64> {
     let mut out = g * v;
     for (u, r) in rows.iter().enumerate() {
         let vu = v.col_as_slice(u).to_vec();
         let o = out.col_as_slice_mut(u);
         for (a, b) in o.iter_mut().zip(&vu) {
-            *a += cfg.lambda * b;
+            *a += lambda[u] * b;
         }
         for &(i, x) in r {
             let yi = other.col_as_slice(i as usize);
@@ -76,9 +105,15 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// A few CG steps on every row of `target` against the fixed `other` side.
-fn cg_update(target: &mut Mat<f64>, other: &Mat<f64>, rows: &Rows, cfg: &IalsConfig) {
+fn cg_update(
+    target: &mut Mat<f64>,
+    other: &Mat<f64>,
+    rows: &Rows,
+    lambda: &[f64],
+    cfg: &IalsConfig,
+) {
     let g = other * other.transpose();
-    let ax = apply(&g, target, other, rows, cfg);
+    let ax = apply(&g, target, other, rows, lambda, cfg);
     let k = cfg.k;
     let mut r = Mat::<f64>::zeros(k, rows.len());
     for (u, row) in rows.iter().enumerate() {
@@ -97,7 +132,7 @@ fn cg_update(target: &mut Mat<f64>, other: &Mat<f64>, rows: &Rows, cfg: &IalsCon
         .map(|u| dot(r.col_as_slice(u), r.col_as_slice(u)))
         .collect();
     for _ in 0..CG_STEPS {
-        let ap = apply(&g, &p, other, rows, cfg);
+        let ap = apply(&g, &p, other, rows, lambda, cfg);
         for (u, rs_u) in rs.iter_mut().enumerate() {
             if *rs_u < 1e-20 {
                 continue;
@@ -125,6 +160,17 @@ fn cg_update(target: &mut Mat<f64>, other: &Mat<f64>, rows: &Rows, cfg: &IalsCon
 impl IalsCg {
     /// Fits on training rows over `items` artists.
     pub fn fit(rows: &Rows, items: usize, config: IalsConfig, seed: u64) -> IalsCg {
+        IalsCg::fit_with(rows, items, config, Penalty::Constant, seed)
+    }
+
+    /// Fits with the given penalty rule (users and items alike).
+    pub fn fit_with(
+        rows: &Rows,
+        items: usize,
+        config: IalsConfig,
+        penalty: Penalty,
+        seed: u64,
+    ) -> IalsCg {
         let k = config.k;
         let mut rng = Rng::new(seed);
         let mut y = Mat::from_fn(k, items, |_, _| f64::from(rng.normal(0.01)));
@@ -135,9 +181,13 @@ impl IalsCg {
                 by_item[i as usize].push((u as u32, v));
             }
         }
+        let (user_lambda, item_lambda) = (
+            penalty.of(config.lambda, rows),
+            penalty.of(config.lambda, &by_item),
+        );
         for _ in 0..config.iterations {
-            cg_update(&mut x, &y, rows, &config);
-            cg_update(&mut y, &x, &by_item, &config);
+            cg_update(&mut x, &y, rows, &user_lambda, &config);
+            cg_update(&mut y, &x, &by_item, &item_lambda, &config);
         }
         let gram = &y * y.transpose();
         IalsCg { y, gram, config }

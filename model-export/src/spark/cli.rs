@@ -1,0 +1,198 @@
+//! The `spark` and `import-factors` commands.
+
+use super::factors::Missing;
+use super::log::Users;
+use super::{import, log, parity, scale, tune, SETTINGS};
+use crate::corpus::Corpus;
+use crate::taste::search::Data;
+use anyhow::{bail, Result};
+use attune_engine::taste::{TasteModel, TASTE_FILE};
+use std::path::{Path, PathBuf};
+
+/// `model-export spark ...`.
+#[derive(clap::Subcommand)]
+pub enum SparkCmd {
+    /// Write the listening log Spark trains on (CSV `user,item,count`, catalogue artists only).
+    Log {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder (its catalogue defines the artists).
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Whose listening.
+        #[arg(long, value_enum, default_value = "train")]
+        users: Users,
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Choose regParam for Spark's per-entry objective on the validation users (in process).
+    Tune {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+    },
+    /// Spark's factors against the in-process iALS with the same settings, on the validation
+    /// users; fails when NDCG@10 at 80% differs by more than 0.005.
+    Check {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Spark's output (trained on `spark log --users train`).
+        #[arg(long)]
+        parquet: PathBuf,
+        /// Where `spark-als.md` and `spark-als.json` go.
+        #[arg(long, default_value = "model-export/reports")]
+        report: PathBuf,
+    },
+
+    /// Training time and memory of EASE and iALS against catalogue size, on synthetic logs shaped
+    /// like HetRec (`scale-training.md`).
+    Scale {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Catalogue sizes.
+        #[arg(long, value_delimiter = ',', default_value = "2000,4000,8000,16000")]
+        sizes: Vec<usize>,
+        /// Where `scale-training.md` and `.json` go.
+        #[arg(long, default_value = "model-export/reports")]
+        report: PathBuf,
+    },
+    /// One measurement of `scale`, in its own process (prints JSON).
+    #[command(hide = true)]
+    ScaleOne {
+        /// The shared data root.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// The site's asset folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Which family.
+        #[arg(long, value_enum)]
+        family: scale::Family,
+        /// Catalogue size.
+        #[arg(long)]
+        items: usize,
+    },
+}
+
+/// `model-export import-factors`.
+pub fn import_factors(parquet: &Path, out: &Path, missing: Missing) -> Result<()> {
+    let r = import::import(parquet, out, missing)?;
+    println!(
+        "taste.bin: {} B, iALS part from {} (Spark {}, rank {}, {} s); {} artists without factors",
+        r.bytes,
+        parquet.display(),
+        r.run.spark,
+        r.run.settings.rank,
+        r.run.seconds,
+        r.missing
+    );
+    Ok(())
+}
+
+/// Writes `dir/name.md` and `dir/name.json` and prints the markdown.
+fn write_report(dir: &Path, name: &str, md: &str, json: &impl serde::Serialize) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(format!("{name}.md")), md)?;
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_string_pretty(json)? + "\n",
+    )?;
+    print!("{md}");
+    Ok(())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `model-export spark ...`.
+pub fn command(cmd: SparkCmd) -> Result<()> {
+    match cmd {
+        SparkCmd::Log {
+            data,
+            out,
+            users,
+            file,
+        } => {
+            let catalog = import::catalog(&out)?;
+            let n = log::write(&Corpus::load(&data)?, &catalog, users, &file)?;
+            println!("{}: {n} entries", file.display());
+            Ok(())
+        }
+        SparkCmd::Tune { data, out } => {
+            let catalog = import::catalog(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let taste =
+                crate::taste::TasteConfig::load(Path::new("model-export/config/taste.json"))?;
+            let t = tune::tune(&Data::new(&catalog, &corpus), &taste.shipped.ials)?;
+            std::fs::write(SETTINGS, serde_json::to_string_pretty(&t)? + "\n")?;
+            println!("{SETTINGS}: {:?}", t.settings);
+            Ok(())
+        }
+        SparkCmd::Scale {
+            data,
+            out,
+            sizes,
+            report,
+        } => {
+            let points = scale::measure(&sizes, &data, &out)?;
+            let md = scale::markdown(&points, cores());
+            write_report(&report, "scale-training", &md, &points)?;
+            Ok(())
+        }
+        SparkCmd::ScaleOne {
+            data,
+            out,
+            family,
+            items,
+        } => {
+            let catalog = import::catalog(&out)?;
+            let d = Data::new(&catalog, &Corpus::load(&data)?);
+            let real = crate::taste::rows(&d.train, crate::taste::Input::Binary);
+            let m = scale::measure_one(&real, d.catalog.artists().len(), family, items);
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(())
+        }
+        SparkCmd::Check {
+            data,
+            out,
+            parquet,
+            report,
+        } => {
+            let catalog = import::catalog(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let run = super::SparkRun::load(&parquet)?;
+            let committed = super::AlsSettings::load(Path::new(SETTINGS))?;
+            if run.settings != committed {
+                bail!(
+                    "Spark ran with {:?}, the validated settings ({SETTINGS}) are {committed:?}",
+                    run.settings
+                );
+            }
+            let taste = TasteModel::decode(&import::verified(&out, TASTE_FILE)?)?;
+            let p = parity::check(&Data::new(&catalog, &corpus), run, &taste.ials)?;
+            write_report(&report, "spark-als", &parity::markdown(&p), &p)?;
+            if !p.pass {
+                bail!(
+                    "Spark's NDCG@10 differs from the in-process iALS by {:+.4} (more than {})",
+                    p.spark_minus_in_process.diff,
+                    parity::TOLERANCE
+                );
+            }
+            Ok(())
+        }
+    }
+}
