@@ -1,7 +1,7 @@
 //! The shipped evaluation reports (`public/report/*.md`, written by `model-export`) read as blocks
 //! the app can draw without HTML injection: headings, paragraphs, lists and tables, with bold,
-//! italic and code spans; links read as their text. Only the subset `model-export` writes is
-//! understood; anything else reads as plain text.
+//! italic and code spans. The markdown is read by pulldown-cmark (CommonMark + tables); links read
+//! as their text, images as their alt text, raw HTML as the text it is.
 
 /// A run of text with its style.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,137 +31,93 @@ pub enum Block {
     Code(String),
 }
 
-/// Splits inline text into styled spans (`**`, `*`, `` ` ``; unmatched markers stay text).
+/// The styled spans of one line of inline markdown.
 pub fn inline(text: &str) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::new();
-    let (mut bold, mut italic) = (false, false);
-    let mut buf = String::new();
-    let flush = |buf: &mut String, out: &mut Vec<Span>, bold: bool, italic: bool, code: bool| {
-        if !buf.is_empty() {
-            out.push(Span {
-                text: std::mem::take(buf),
-                bold,
-                italic,
-                code,
-            });
-        }
-    };
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if c == '[' {
-            // A link reads as its text: the reports never send the reader off the page.
-            if let Some((label, after)) = rest[1..].split_once("](") {
-                if let Some(close) = after.find(')') {
-                    if !label.contains(']') {
-                        buf.push_str(label);
-                        rest = &after[close + 1..];
-                        continue;
-                    }
-                }
-            }
-        }
-        if c == '`' {
-            if let Some(end) = rest[1..].find('`') {
-                flush(&mut buf, &mut out, bold, italic, false);
-                buf.push_str(&rest[1..1 + end]);
-                flush(&mut buf, &mut out, bold, italic, true);
-                rest = &rest[end + 2..];
-                continue;
-            }
-        } else if let Some(after) = rest.strip_prefix("**") {
-            if bold || after.contains("**") {
-                flush(&mut buf, &mut out, bold, italic, false);
-                bold = !bold;
-            } else {
-                buf.push_str("**");
-            }
-            rest = after;
-            continue;
-        } else if c == '*' && (italic || rest[1..].contains('*')) {
-            flush(&mut buf, &mut out, bold, italic, false);
-            italic = !italic;
-            rest = &rest[1..];
-            continue;
-        }
-        buf.push(c);
-        rest = &rest[c.len_utf8()..];
+    match parse(text).into_iter().next() {
+        Some(Block::Paragraph(spans) | Block::Heading(_, spans)) => spans,
+        _ => Vec::new(),
     }
-    flush(&mut buf, &mut out, bold, italic, false);
-    out
 }
 
-fn cells(line: &str) -> Vec<Vec<Span>> {
-    let t = line.trim();
-    let t = t.strip_prefix('|').unwrap_or(t);
-    let t = t.strip_suffix('|').unwrap_or(t);
-    t.split('|').map(|c| inline(c.trim())).collect()
-}
-
-fn is_rule(line: &str) -> bool {
-    let t = line.trim();
-    t.starts_with('|') && t.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
-}
-
-/// Reads a report.
+/// Reads a report (CommonMark with tables, by pulldown-cmark).
 pub fn parse(text: &str) -> Vec<Block> {
-    let lines: Vec<&str> = text.lines().collect();
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i].trim_end();
-        let t = line.trim_start();
-        if t.is_empty() {
-            i += 1;
-        } else if t.starts_with("```") {
-            let mut code = Vec::new();
-            i += 1;
-            while i < lines.len() && !lines[i].trim_start().starts_with("```") {
-                code.push(lines[i]);
-                i += 1;
+    let mut spans: Vec<Span> = Vec::new();
+    let (mut bold, mut italic) = (0u32, 0u32);
+    let mut code: Option<String> = None;
+    let mut lists = 0u32;
+    let mut items: Vec<Vec<Span>> = Vec::new();
+    let (mut header, mut row, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    for event in Parser::new_ext(text, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => code = Some(String::new()),
+            Event::End(TagEnd::CodeBlock) => {
+                let c = code.take().unwrap_or_default();
+                out.push(Block::Code(c.trim_end_matches('\n').to_string()));
             }
-            out.push(Block::Code(code.join("\n")));
-            i += 1;
-        } else if let Some(level) = (1..=6u8)
-            .find(|&n| t.starts_with(&"#".repeat(n as usize)) && t[n as usize..].starts_with(' '))
-        {
-            out.push(Block::Heading(level, inline(t[level as usize..].trim())));
-            i += 1;
-        } else if t.starts_with('|') && i + 1 < lines.len() && is_rule(lines[i + 1]) {
-            let header = cells(t);
-            let mut rows = Vec::new();
-            i += 2;
-            while i < lines.len() && lines[i].trim_start().starts_with('|') {
-                rows.push(cells(lines[i]));
-                i += 1;
+            Event::Text(t) if code.is_some() => code.get_or_insert_default().push_str(&t),
+            Event::Start(Tag::Strong) => bold += 1,
+            Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
+            Event::Start(Tag::Emphasis) => italic += 1,
+            Event::End(TagEnd::Emphasis) => italic = italic.saturating_sub(1),
+            // Raw HTML is shown as the text it is: nothing is ever injected.
+            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                push(&mut spans, &t, bold > 0, italic > 0, false)
             }
-            out.push(Block::Table(header, rows));
-        } else if t.starts_with("- ") {
-            let mut items = Vec::new();
-            while i < lines.len() && lines[i].trim_start().starts_with("- ") {
-                items.push(inline(lines[i].trim_start()[2..].trim()));
-                i += 1;
+            Event::Code(t) => push(&mut spans, &t, bold > 0, italic > 0, true),
+            Event::SoftBreak | Event::HardBreak => {
+                push(&mut spans, " ", bold > 0, italic > 0, false)
             }
-            out.push(Block::List(items));
-        } else {
-            let mut para = vec![t];
-            i += 1;
-            while i < lines.len() {
-                let n = lines[i].trim();
-                if n.is_empty()
-                    || n.starts_with('#')
-                    || n.starts_with('|')
-                    || n.starts_with("- ")
-                    || n.starts_with("```")
-                {
-                    break;
+            Event::End(TagEnd::Heading(level)) => {
+                out.push(Block::Heading(level as u8, std::mem::take(&mut spans)))
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::HtmlBlock) if lists == 0 => {
+                if let Some(last) = spans.last_mut() {
+                    last.text.truncate(last.text.trim_end().len());
                 }
-                para.push(n);
-                i += 1;
+                out.push(Block::Paragraph(std::mem::take(&mut spans)))
             }
-            out.push(Block::Paragraph(inline(&para.join(" "))));
+            Event::Start(Tag::List(_)) => {
+                // A nested list ends the text of the item it sits in.
+                if !spans.is_empty() {
+                    items.push(std::mem::take(&mut spans));
+                }
+                lists += 1;
+            }
+            Event::End(TagEnd::Item) if !spans.is_empty() => items.push(std::mem::take(&mut spans)),
+            Event::End(TagEnd::List(_)) => {
+                lists = lists.saturating_sub(1);
+                if lists == 0 {
+                    out.push(Block::List(std::mem::take(&mut items)));
+                }
+            }
+            Event::End(TagEnd::TableCell) => row.push(std::mem::take(&mut spans)),
+            Event::End(TagEnd::TableHead) => header = std::mem::take(&mut row),
+            Event::End(TagEnd::TableRow) => rows.push(std::mem::take(&mut row)),
+            Event::End(TagEnd::Table) => out.push(Block::Table(
+                std::mem::take(&mut header),
+                std::mem::take(&mut rows),
+            )),
+            _ => {}
         }
     }
     out
+}
+
+/// Appends text to the last span when its style matches, else as a new span.
+fn push(spans: &mut Vec<Span>, text: &str, bold: bool, italic: bool, code: bool) {
+    match spans.last_mut() {
+        Some(s) if (s.bold, s.italic, s.code) == (bold, italic, code) && !code => {
+            s.text.push_str(text)
+        }
+        _ => spans.push(Span {
+            text: text.to_string(),
+            bold,
+            italic,
+            code,
+        }),
+    }
 }
 
 /// The plain text of spans.
@@ -204,6 +160,26 @@ mod tests {
             "see fuzz.md now"
         );
         assert_eq!(plain(&inline("[x] y")), "[x] y");
+    }
+
+    #[test]
+    fn raw_html_and_images_read_as_text() {
+        let b = parse("<script>alert(1)</script>\n\nSee <b>this</b> ![plot](x.png).\n");
+        let text: Vec<String> = b
+            .iter()
+            .map(|b| match b {
+                Block::Paragraph(s) => plain(s),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(text, ["<script>alert(1)</script>", "See <b>this</b> plot."]);
+    }
+
+    #[test]
+    fn a_code_span_inside_a_link_stays_code() {
+        let s = inline("results: [`fuzz.md`](fuzz.md), from");
+        assert_eq!(plain(&s), "results: fuzz.md, from");
+        assert!(s.iter().any(|x| x.code && x.text == "fuzz.md"));
     }
 
     #[test]
