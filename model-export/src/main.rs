@@ -4,28 +4,20 @@
 // Numeric kernels index several arrays with one loop variable; iterators would obscure them.
 #![allow(clippy::needless_range_loop)]
 
-mod content;
-mod corpus;
 mod emotion;
-mod evaluate;
 mod free_tracks;
-mod heart_eval;
-mod ials;
+mod hetrec;
 mod ingest;
-mod item_knn;
-mod labels;
+mod linalg;
+mod manifest;
 mod metrics;
 mod ncf;
 mod onnx;
-mod pipeline;
-mod report;
 mod rng;
 mod schedule;
 mod sequential;
-mod setting3;
-mod situnes_rank;
+mod situnes;
 mod spark;
-mod svdpp;
 mod taste;
 mod tensors;
 mod user_emotion;
@@ -35,10 +27,10 @@ use attune_engine::assets::load_recommender;
 use attune_engine::ncf::NEURAL_WEIGHT;
 use attune_engine::{Manifest, MoodStrength};
 use clap::{Parser, Subcommand};
-use corpus::{split_of, Corpus, Split};
-use evaluate::{evaluate as run_eval, group_users, Model};
+use hetrec::corpus::{split_of, Corpus, Split};
+use hetrec::evaluate::{evaluate as run_eval, group_users, Model};
+use hetrec::svdpp::SvdppConfig;
 use std::path::{Path, PathBuf};
-use svdpp::SvdppConfig;
 
 #[derive(Parser)]
 #[command(
@@ -363,8 +355,8 @@ enum EmotionCmd {
 fn main() -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Build { data, out, config } => {
-            let cfg = pipeline::load_config(&config)?;
-            let r = pipeline::build(&data, &out, &cfg)?;
+            let cfg = hetrec::build::load_config(&config)?;
+            let r = hetrec::build::build(&data, &out, &cfg)?;
             let c = &r.catalog;
             println!(
                 "catalog: {} artists ({} with emotion, NRC coverage {}), {} tracks; trained on {} users / {} pairs; catalog.bin {} B, cf.bin {} B",
@@ -414,7 +406,7 @@ fn main() -> Result<()> {
                 out.join("report/taste-search.md"),
                 taste::search::markdown(&trials, &cfg),
             )?;
-            pipeline::write_manifest(&out)?;
+            manifest::write_manifest(&out)?;
             Ok(())
         }
         Cmd::TasteBuild { data, out, config } => {
@@ -424,7 +416,7 @@ fn main() -> Result<()> {
             let m = taste::build(&cfg, &corpus, rec.catalog());
             let bytes = m.encode();
             std::fs::write(out.join(attune_engine::taste::TASTE_FILE), &bytes)?;
-            pipeline::write_manifest(&out)?;
+            manifest::write_manifest(&out)?;
             println!(
                 "taste.bin: {} B ({} item-item weights, iALS k {}, blend {:?})",
                 bytes.len(),
@@ -444,13 +436,13 @@ fn main() -> Result<()> {
             evaluate_cmd(&data, &json, test_users.as_deref(), &assets)?;
             if !hetrec_only {
                 // Tables 1 and 2 on the other protocols: SiTunes in the moment, HetRec in time.
-                situnes_rank::command(
+                situnes::ranking::command(
                     &data,
                     &assets.join("report/situnes-ranking.json"),
                     &assets.join("report/situnes-ranking.md"),
                 )?;
                 sequential::command(&data, &assets)?;
-                pipeline::write_manifest(&assets)?;
+                manifest::write_manifest(&assets)?;
             }
             Ok(())
         }
@@ -465,7 +457,7 @@ fn main() -> Result<()> {
                 shelf.tracks.len(),
                 out.display()
             );
-            pipeline::write_manifest(&out)
+            manifest::write_manifest(&out)
         }
         Cmd::Ncf { data, out, quick } => {
             let rec = load_assets(&out)?;
@@ -479,7 +471,7 @@ fn main() -> Result<()> {
                 out.join("report/ncf-training.json"),
                 serde_json::to_string_pretty(&r)? + "\n",
             )?;
-            pipeline::write_manifest(&out)
+            manifest::write_manifest(&out)
         }
         Cmd::Tune {
             data,
@@ -487,7 +479,7 @@ fn main() -> Result<()> {
             out,
             quick,
         } => {
-            let (trials, sweep) = pipeline::tune(&data, &grid(quick))?;
+            let (trials, sweep) = hetrec::build::tune(&data, &grid(quick))?;
             let best = trials.first().context("no trials")?;
             if let Some(dir) = config.parent() {
                 std::fs::create_dir_all(dir)?;
@@ -496,9 +488,9 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(out.join("report"))?;
             std::fs::write(
                 out.join("report/tuning.md"),
-                report::tuning_markdown(&trials, &sweep),
+                hetrec::report::tuning_markdown(&trials, &sweep),
             )?;
-            pipeline::write_manifest(&out)?;
+            manifest::write_manifest(&out)?;
             println!("best: ndcg@10 {:.4} with {:?}", best.ndcg, best.config);
             Ok(())
         }
@@ -523,8 +515,8 @@ fn main() -> Result<()> {
                 },
             md,
         } => {
-            let r = setting3::run(&train, &test, &items)?;
-            let table = setting3::markdown(&r);
+            let r = situnes::liked::run(&train, &test, &items)?;
+            let table = situnes::liked::markdown(&r);
             print!("{table}");
             for (path, text) in [
                 (Some(&json), serde_json::to_string_pretty(&r)? + "\n"),
@@ -539,9 +531,9 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::SitunesRank { data, json, md } => situnes_rank::command(&data, &json, &md),
+        Cmd::SitunesRank { data, json, md } => situnes::ranking::command(&data, &json, &md),
         Cmd::Sequential { data, out } => sequential::command(&data, &out),
-        Cmd::Manifest { out } => pipeline::write_manifest(&out),
+        Cmd::Manifest { out } => manifest::write_manifest(&out),
         Cmd::Spark { cmd } => spark::cli::command(cmd),
         Cmd::ImportFactors {
             parquet,
@@ -708,7 +700,7 @@ fn user_emotion_cmd(cmd: UserEmotionCmd) -> Result<()> {
                     "users_held_out": held_out,
                 }))? + "\n",
             )?;
-            pipeline::write_manifest(&out)?;
+            manifest::write_manifest(&out)?;
             println!("{} ({} bytes)", path.display(), bytes.len());
             Ok(())
         }
@@ -733,7 +725,7 @@ fn emotion_evaluate(
     std::fs::write(&json, serde_json::to_string_pretty(&e)? + "\n")?;
     if test.is_none() {
         std::fs::write(out.join("report/emotion.md"), md)?;
-        pipeline::write_manifest(out)?;
+        manifest::write_manifest(out)?;
     }
     Ok(())
 }
@@ -837,7 +829,7 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     models.push(Model::Attune { mood: 0.0 });
     models.push(Model::Attune { mood: beta });
     let sweep = neural_sweep(&rec, &corpus, &extra)?;
-    let own = evaluate::users_of(&corpus, Split::Test);
+    let own = hetrec::evaluate::users_of(&corpus, Split::Test);
     let own_name = "HetRec test split (10% of users, never trained on)";
     let mut sets = vec![run_eval(&rec, own_name, &own, &models, &extra, 7)];
     let mut by_likes = vec![taste::report::by_likes(
@@ -883,7 +875,7 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
         extra.ials.as_ref().map_or(0.0, |m| m.config.lambda),
         extra.ials.as_ref().map_or(0.0, |m| m.config.alpha),
     ));
-    md.push_str(&report::sweep_markdown(&sweep));
+    md.push_str(&hetrec::report::sweep_markdown(&sweep));
     md.push('\n');
     md.push_str(&format!("The shipped taste (`taste.bin`, `engine::taste`) blends EDLAE pruned to each artist's {} strongest weights (int8), iALS with {} factors (int8, folded in exactly), SVD++ and NCF, each standardised per user, with weights item-item {:.1}, iALS {:.1}, SVD++ {:.1}, NCF {:.1}, tuned on the validation users for the mean of NDCG@10 at 80% and at 3 likes (search: `taste-search.md`). Its parts and the strongest baselines (EASE, EDLAE, RP3beta, item-kNN, iALS: the rows with their settings, chosen on the same validation users) are refitted on the training and validation users; NCF saw the training users only. Rows marked shipped are exactly what the app computes (`Recommender::taste` + `hybrid_scores`).\n\n", taste_cfg.shipped.top, taste_cfg.shipped.ials.k, taste_cfg.shipped.blend.item_item, taste_cfg.shipped.blend.ials, taste_cfg.shipped.blend.svdpp, taste_cfg.shipped.blend.neural));
     for t in &by_likes {
@@ -891,11 +883,11 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
         md.push('\n');
     }
     for s in &sets {
-        md.push_str(&report::set_markdown(s));
+        md.push_str(&hetrec::report::set_markdown(s));
         md.push('\n');
-        md.push_str(&report::ablation_markdown(s, w, beta));
+        md.push_str(&hetrec::report::ablation_markdown(s, w, beta));
         md.push('\n');
-        md.push_str(&report::sampled_markdown(s));
+        md.push_str(&hetrec::report::sampled_markdown(s));
         md.push('\n');
         for m in &s.models {
             println!(
@@ -912,7 +904,7 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
     }
     std::fs::create_dir_all(assets.join("report"))?;
     std::fs::write(assets.join("report/evaluation.md"), md)?;
-    pipeline::write_manifest(assets)?;
+    manifest::write_manifest(assets)?;
     Ok(())
 }
 
@@ -922,10 +914,10 @@ fn evaluate_cmd(data: &Path, json: &Path, test_users: Option<&Path>, assets: &Pa
 fn neural_sweep(
     rec: &attune_engine::Recommender,
     corpus: &Corpus,
-    extra: &evaluate::Extra,
+    extra: &hetrec::evaluate::Extra,
 ) -> Result<Vec<(f32, f64)>> {
     let train_only = train_only_svdpp(rec, corpus)?;
-    let val = evaluate::users_of(corpus, Split::Validation);
+    let val = hetrec::evaluate::users_of(corpus, Split::Validation);
     Ok([0.0, 0.25, 0.5, 0.75, 1.0]
         .into_iter()
         .map(|w| {
@@ -948,32 +940,32 @@ fn train_only_svdpp(
     rec: &attune_engine::Recommender,
     corpus: &Corpus,
 ) -> Result<attune_engine::Recommender> {
-    let cfg = pipeline::load_config(Path::new("model-export/config/svdpp.json"))?;
+    let cfg = hetrec::build::load_config(Path::new("model-export/config/svdpp.json"))?;
     let catalog = rec.catalog();
-    let index_of = corpus::index_of(catalog);
-    let users = corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
-    let cf = svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
+    let index_of = hetrec::corpus::index_of(catalog);
+    let users = hetrec::corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of);
+    let cf = hetrec::svdpp::train(catalog.artists().len(), &users, &cfg)?.quantised();
     Ok(attune_engine::Recommender::new(catalog.clone(), cf)?)
 }
 
 /// The baselines the shipped assets lack, tuned by NDCG@10 on the validation users (folded in
 /// exactly like the test users): item-kNN (fitted on the training users; neighbours) and the
 /// content-based model (emotion weight).
-fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate::Extra {
+fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> hetrec::evaluate::Extra {
     let catalog = rec.catalog();
-    let index_of = corpus::index_of(catalog);
+    let index_of = hetrec::corpus::index_of(catalog);
     let rows: Vec<Vec<u32>> =
-        corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of)
+        hetrec::corpus::user_items(corpus, |u| split_of(u) == Split::Train, &index_of)
             .into_iter()
             .map(|r| r.into_iter().map(|(i, _)| i).collect())
             .collect();
-    let val = evaluate::users_of(corpus, Split::Validation);
-    let score = |model: Model, extra: &evaluate::Extra| {
+    let val = hetrec::evaluate::users_of(corpus, Split::Validation);
+    let score = |model: Model, extra: &hetrec::evaluate::Extra| {
         run_eval(rec, "validation", &val, &[model], extra, 7).models[0]
             .metrics
             .ndcg
     };
-    let best = |scored: Vec<(f64, evaluate::Extra)>| {
+    let best = |scored: Vec<(f64, hetrec::evaluate::Extra)>| {
         scored
             .into_iter()
             .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -984,8 +976,12 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
         [20, 50, 100, 200, 400]
             .into_iter()
             .map(|k| {
-                let e = evaluate::Extra {
-                    knn: Some(item_knn::ItemKnn::fit(&rows, catalog.artists().len(), k)),
+                let e = hetrec::evaluate::Extra {
+                    knn: Some(hetrec::baselines::item_knn::ItemKnn::fit(
+                        &rows,
+                        catalog.artists().len(),
+                        k,
+                    )),
                     ..Default::default()
                 };
                 let s = score(Model::ItemKnn, &e);
@@ -999,8 +995,8 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
             .into_iter()
             .flat_map(|w| [0.0, 0.25, 0.5, 1.0, 2.0, 4.0].map(|p| (w, p)))
             .map(|(w, p)| {
-                let e = evaluate::Extra {
-                    content: Some(content::ContentModel::new(rec, w, p)),
+                let e = hetrec::evaluate::Extra {
+                    content: Some(hetrec::baselines::content::ContentModel::new(rec, w, p)),
                     ..Default::default()
                 };
                 let s = score(Model::Content, &e);
@@ -1019,14 +1015,19 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
             .flat_map(|k| [10.0, 30.0].map(|l| (k, l)))
             .flat_map(|(k, l)| [2.0, 5.0].map(|a| (k, l, a)))
             .map(|(k, lambda, alpha)| {
-                let cfg = ials::IalsConfig {
+                let cfg = hetrec::baselines::ials::IalsConfig {
                     k,
                     lambda,
                     alpha,
                     iterations: 8,
                 };
-                let e = evaluate::Extra {
-                    ials: Some(ials::Ials::fit(&rows, catalog.artists().len(), cfg, 7)),
+                let e = hetrec::evaluate::Extra {
+                    ials: Some(hetrec::baselines::ials::Ials::fit(
+                        &rows,
+                        catalog.artists().len(),
+                        cfg,
+                        7,
+                    )),
                     ..Default::default()
                 };
                 let s = score(Model::Ials, &e);
@@ -1035,7 +1036,7 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
             })
             .collect(),
     );
-    evaluate::Extra {
+    hetrec::evaluate::Extra {
         knn: knn.knn,
         content: content.content,
         ials: ials.ials,
@@ -1045,15 +1046,18 @@ fn tune_baselines(rec: &attune_engine::Recommender, corpus: &Corpus) -> evaluate
 }
 
 fn heart_cmd(data: &Path, json: Option<&Path>, out: &Path, demo: &Path) -> Result<()> {
-    let report = heart_eval::evaluate(data, Some(demo))?;
+    let report = situnes::heart_check::evaluate(data, Some(demo))?;
     let json = json.map_or_else(|| out.join("report/heart.json"), Path::to_path_buf);
     if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")?;
     std::fs::create_dir_all(out.join("report"))?;
-    std::fs::write(out.join("report/heart.md"), heart_eval::markdown(&report))?;
-    pipeline::write_manifest(out)?;
+    std::fs::write(
+        out.join("report/heart.md"),
+        situnes::heart_check::markdown(&report),
+    )?;
+    manifest::write_manifest(out)?;
     for c in std::iter::once(&report.primary).chain(&report.secondary) {
         println!(
             "r {:+.3} [{:+.3}, {:+.3}] rho {:+.3} n {:>3}  {}",

@@ -3,6 +3,7 @@
 pub mod deezer;
 pub mod hetrec;
 pub mod lexicon;
+pub mod npy;
 pub mod situnes;
 
 use anyhow::{Context, Result};

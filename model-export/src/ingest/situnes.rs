@@ -4,12 +4,17 @@
 //! steps, activity type; record `i` is `inter_id` `i + 1`) and `env.json` (`{inter_id: {time, ...}}`),
 //! and `music_info.csv` for the songs' audio features. Any folder in this layout reads (Stage 3 too).
 
+use super::npy;
 use super::read_text;
-use crate::heart_eval::{read_npy_f64, CHANNELS, SAMPLES};
 use anyhow::{ensure, Context, Result};
 use attune_engine::Emotion;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+
+/// Wrist samples per play in `wrist.npy`.
+pub const SAMPLES: usize = 30;
+/// Wrist channels per sample (heart rate, activity intensity, steps, activity type).
+pub const CHANNELS: usize = 4;
 
 /// One interaction, as every stage records it.
 #[derive(Debug, Clone)]
@@ -158,7 +163,7 @@ fn read(dir: &Path, moods: bool) -> Result<Vec<(Interaction, Option<Reported>)>>
     let npy = dir.join("wrist.npy");
     if npy.exists() {
         let bytes = std::fs::read(&npy).with_context(|| format!("reading {}", npy.display()))?;
-        let (shape, values) = read_npy_f64(&bytes).with_context(|| npy.display().to_string())?;
+        let (shape, values) = npy::read_f64(&bytes).with_context(|| npy.display().to_string())?;
         ensure!(
             shape.len() == 3 && shape[1] == SAMPLES && shape[2] == CHANNELS,
             "{}: shape {shape:?}, expected (plays, {SAMPLES}, {CHANNELS})",

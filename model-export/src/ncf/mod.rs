@@ -6,8 +6,8 @@ pub mod export;
 pub mod model;
 pub mod train;
 
-use crate::corpus::{self, split_of, Corpus, Split};
-use crate::evaluate::{self, Extra, Model, Scorer};
+use crate::hetrec::corpus::{self, split_of, Corpus, Split};
+use crate::hetrec::evaluate::{self, Extra, Model, Scorer};
 use anyhow::{Context, Result};
 use attune_engine::models::ncf::NcfModel;
 use attune_engine::{ArtistIdx, Recommender};

@@ -97,7 +97,8 @@ pub fn fit(
             for (r, &u) in chunk.iter().enumerate() {
                 let mut its = users[u].clone();
                 rng.shuffle(&mut its);
-                let cut = ((its.len() as f64 * crate::evaluate::FOLD_IN_SHARE).round() as usize)
+                let cut = ((its.len() as f64 * crate::hetrec::evaluate::FOLD_IN_SHARE).round()
+                    as usize)
                     .clamp(1, its.len() - 1);
                 let likes: Vec<ArtistIdx> = its[..cut].iter().map(|&i| ArtistIdx(i)).collect();
                 x.extend(user_input(&likes, items));

@@ -7,10 +7,10 @@ pub mod model;
 pub mod sequences;
 pub mod train;
 
-use crate::corpus::{self, split_of, Corpus, Split};
-use crate::evaluate::K;
-use crate::ials::{Ials, IalsConfig};
-use crate::item_knn::ItemKnn;
+use crate::hetrec::baselines::ials::{Ials, IalsConfig};
+use crate::hetrec::baselines::item_knn::ItemKnn;
+use crate::hetrec::corpus::{self, split_of, Corpus, Split};
+use crate::hetrec::evaluate::K;
 use crate::metrics::TopK;
 use crate::rng::Rng;
 use anyhow::{Context, Result};
@@ -355,7 +355,7 @@ fn bootstrap(d: &[f64], seed: u64) -> [f64; 2] {
 pub fn run(corpus: &Corpus, assets: &Path) -> Result<SequentialReport> {
     let rec = load_recommender(assets)?;
     let items = rec.catalog().artists().len();
-    let index_of = crate::corpus::index_of(rec.catalog());
+    let index_of = crate::hetrec::corpus::index_of(rec.catalog());
     let seqs = sequences::build(
         &corpus.hetrec.tag_assignments,
         &index_of,
@@ -647,7 +647,7 @@ pub fn command(data: &Path, out: &Path) -> Result<()> {
         out.join("report/sequential.json"),
         serde_json::to_string_pretty(&r)? + "\n",
     )?;
-    crate::pipeline::write_manifest(out)?;
+    crate::manifest::write_manifest(out)?;
     eprintln!("sequential: {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -82,7 +82,7 @@ fn tie_key(seed: u64, user: u32, item: u32) -> u64 {
 
 /// The temporal cut: the first `round(0.8·n)` items (at least 1, at most n-1) are the input.
 pub fn cut(n: usize) -> usize {
-    ((n as f64 * crate::evaluate::FOLD_IN_SHARE).round() as usize)
+    ((n as f64 * crate::hetrec::evaluate::FOLD_IN_SHARE).round() as usize)
         .clamp(1, n.saturating_sub(1).max(1))
 }
 

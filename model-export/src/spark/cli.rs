@@ -3,7 +3,7 @@
 use super::factors::Missing;
 use super::log::Users;
 use super::{import, log, parity, scale, tune, SETTINGS};
-use crate::corpus::Corpus;
+use crate::hetrec::corpus::Corpus;
 use crate::taste::search::Data;
 use anyhow::{bail, Result};
 use attune_engine::taste::{TasteModel, TASTE_FILE};

@@ -70,7 +70,7 @@ pub fn import(parquet: &Path, out: &Path, missing: Missing) -> Result<Imported> 
     let tmp = out.join(format!("{TASTE_FILE}.importing"));
     std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, out.join(TASTE_FILE))?;
-    crate::pipeline::write_manifest(out)?;
+    crate::manifest::write_manifest(out)?;
     Ok(Imported {
         run,
         missing: n_missing,
@@ -90,7 +90,7 @@ mod tests {
         for f in [attune_engine::assets::CATALOG_FILE, TASTE_FILE] {
             std::fs::copy(public.join(f), d.join(f)).unwrap();
         }
-        crate::pipeline::write_manifest(&d).unwrap();
+        crate::manifest::write_manifest(&d).unwrap();
         d
     }
 

@@ -1,7 +1,7 @@
 //! The listening log Spark trains on: each kept user's catalogue artists with their play counts
 //! (HetRec ids), the very entries `corpus::user_items` gives the in-process trainer.
 
-use crate::corpus::{split_of, Corpus, Split};
+use crate::hetrec::corpus::{split_of, Corpus, Split};
 use anyhow::{Context, Result};
 use attune_engine::Catalog;
 use std::collections::{BTreeMap, HashSet};

@@ -11,7 +11,7 @@ pub mod rp3beta;
 pub mod search;
 pub mod tune;
 
-use crate::svdpp::UserItems;
+use crate::hetrec::svdpp::UserItems;
 
 /// How a training play count becomes a matrix entry (a browser like is always 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,10 +114,10 @@ impl TasteConfig {
 /// The shipped taste fitted on the training and validation users with `cfg.shipped`.
 pub fn build(
     cfg: &TasteConfig,
-    corpus: &crate::corpus::Corpus,
+    corpus: &crate::hetrec::corpus::Corpus,
     catalog: &attune_engine::Catalog,
 ) -> attune_engine::taste::TasteModel {
-    use crate::corpus::{index_of, split_of, user_items, Split};
+    use crate::hetrec::corpus::{index_of, split_of, user_items, Split};
     let items = catalog.artists().len();
     let users = user_items(corpus, |u| split_of(u) != Split::Test, &index_of(catalog));
     let s = &cfg.shipped;
@@ -166,7 +166,8 @@ pub(crate) mod tests {
             &std::fs::read(root.join("public/catalog.bin")).unwrap(),
         )
         .unwrap();
-        let corpus = crate::corpus::Corpus::load(&data()).expect("HetRec in ../shared/data");
+        let corpus =
+            crate::hetrec::corpus::Corpus::load(&data()).expect("HetRec in ../shared/data");
         let built = build(&cfg, &corpus, &catalog);
         let shipped = std::fs::read(root.join("public/taste.bin")).unwrap();
         assert_eq!(built.blend, cfg.shipped.blend);

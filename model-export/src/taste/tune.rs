@@ -4,7 +4,7 @@
 //! the first part folded in as likes, the rest held out (also the ones outside the catalog,
 //! which count as misses).
 
-use crate::evaluate::{TestUser, FOLD_IN_SHARE, K};
+use crate::hetrec::evaluate::{TestUser, FOLD_IN_SHARE, K};
 use crate::metrics::TopK;
 use crate::rng::Rng;
 use attune_engine::rank::top_k;

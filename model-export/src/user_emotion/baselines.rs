@@ -5,6 +5,7 @@
 
 use super::dataset::Example;
 use super::train::{rmse, Prediction};
+use crate::linalg::solve;
 use attune_engine::user_emotion::Observation;
 
 fn moods(past: &[Observation]) -> impl Iterator<Item = [f32; 2]> + '_ {
@@ -106,39 +107,6 @@ pub struct Ridge {
     pub alpha: f32,
 }
 
-/// Solves `a x = b` (symmetric positive definite, small) by Gaussian elimination with pivoting.
-pub fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
-    let n = b.len();
-    for col in 0..n {
-        let p = (col..n)
-            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
-            .expect("rows");
-        a.swap(col, p);
-        b.swap(col, p);
-        let d = a[col][col];
-        if d.abs() < 1e-12 {
-            continue;
-        }
-        for r in col + 1..n {
-            let f = a[r][col] / d;
-            for c in col..n {
-                a[r][c] -= f * a[col][c];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for r in (0..n).rev() {
-        let s: f64 = (r + 1..n).map(|c| a[r][c] * x[c]).sum();
-        x[r] = if a[r][r].abs() < 1e-12 {
-            0.0
-        } else {
-            (b[r] - s) / a[r][r]
-        };
-    }
-    x
-}
-
 impl Ridge {
     /// Fits on `train` with penalty `lambda`.
     pub fn fit(train: &[Example], alpha: f32, lambda: f64) -> Ridge {
@@ -196,17 +164,5 @@ impl Ridge {
             .expect("grid")
             .0;
         (Ridge::fit(train, alpha, best), best, scores)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_solver_solves() {
-        let a = vec![vec![4.0, 1.0], vec![1.0, 3.0]];
-        let x = solve(a, vec![1.0, 2.0]);
-        assert!((x[0] - 1.0 / 11.0).abs() < 1e-12 && (x[1] - 7.0 / 11.0).abs() < 1e-12);
     }
 }

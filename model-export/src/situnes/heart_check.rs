@@ -12,9 +12,11 @@
 //! are not independent). The weight rule lives in the engine
 //! ([`attune_engine::heart::signal::weight_for_correlation`]).
 
+use crate::ingest::npy;
 use crate::ingest::read_text;
+use crate::ingest::situnes::{CHANNELS, SAMPLES};
 use crate::rng::Rng;
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use attune_engine::emotion::{Axis, Emotion};
 use attune_engine::fusion::fuse;
 use attune_engine::heart::signal::{
@@ -28,10 +30,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Wrist samples per play.
-pub const SAMPLES: usize = 30;
-/// Wrist channels per sample.
-pub const CHANNELS: usize = 4;
 /// Bootstrap resamples (over users).
 pub const BOOTSTRAP: usize = 2000;
 /// Users need this many plays for a per-user correlation.
@@ -70,59 +68,6 @@ impl Play {
             .count();
         still as f64 / self.wrist.len() as f64
     }
-}
-
-/// Reads a little-endian `<f8` C-order `.npy` array: (shape, values). Checks magic, dtype and size.
-pub fn read_npy_f64(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f64>)> {
-    ensure!(
-        bytes.len() >= 10 && &bytes[..6] == b"\x93NUMPY",
-        "not a .npy file"
-    );
-    let (header_len, start) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 => {
-            ensure!(bytes.len() >= 12, "truncated .npy header");
-            let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            (n as usize, 12)
-        }
-        v => bail!(".npy version {v} is not supported"),
-    };
-    let header = bytes
-        .get(start..start + header_len)
-        .context("truncated .npy header")?;
-    let header = std::str::from_utf8(header).context(".npy header is not text")?;
-    ensure!(
-        header.contains("'descr': '<f8'"),
-        ".npy dtype is not little-endian float64: {header}"
-    );
-    ensure!(
-        header.contains("'fortran_order': False"),
-        ".npy array is not C-ordered: {header}"
-    );
-    let shape_text = header
-        .split("'shape': (")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .context(".npy header has no shape")?;
-    let shape = shape_text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().context("bad .npy shape"))
-        .collect::<Result<Vec<_>>>()?;
-    let count: usize = shape.iter().product();
-    let data = &bytes[start + header_len..];
-    ensure!(
-        data.len() == count * 8,
-        ".npy holds {} data bytes, shape {shape:?} needs {}",
-        data.len(),
-        count * 8
-    );
-    let values = data
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect();
-    Ok((shape, values))
 }
 
 /// Loads SiTunes Stage 2 and aligns `wrist.npy` with `interactions.csv` by `inter_id`.
@@ -164,7 +109,7 @@ pub fn load_stage2(data: &Path) -> Result<Vec<Play>> {
     let npy_path = dir.join("wrist.npy");
     let bytes =
         std::fs::read(&npy_path).with_context(|| format!("reading {}", npy_path.display()))?;
-    let (shape, values) = read_npy_f64(&bytes).with_context(|| npy_path.display().to_string())?;
+    let (shape, values) = npy::read_f64(&bytes).with_context(|| npy_path.display().to_string())?;
     ensure!(
         shape == [rows.len(), SAMPLES, CHANNELS],
         "wrist.npy shape {shape:?}, expected [{}, {SAMPLES}, {CHANNELS}] (one record per play)",
@@ -928,12 +873,12 @@ pub fn markdown(r: &HeartReport) -> String {
     ));
     let w = &r.weight;
     md.push_str(&format!(
-        "## Weight of the heart-rate estimate\n\nRule: `weight = clamp(r, 0, 1)` with r the primary within-user correlation. For standardised variables r is the least-squares slope, i.e. how far one unit of the heart signal should move the predicted arousal; a correlation at or below zero means the heart signal cannot improve the prediction and gets no say. Measured r = {:+.3}, so **weight = {:.2}**. The engine records `HEART_AROUSAL_R = {:+.3}` and `HEART_AROUSAL_WEIGHT = {:.2}` (`engine/src/heart/signal.rs`); the test `heart_eval::tests::engine_constants_match_the_data` fails when they drift from this data by more than 0.01.\n\nIn the engine, `ArousalEstimate::confidence(weight) = weight x quality`, and `fusion::fuse(stated, strength, Some(estimate.live(weight)))` moves the stated mood's arousal toward the heart's by that confidence. With a population weight of 0 a new user's strap is shown (heart rate, RMSSD, the heart's own arousal reading and its quality) but does not change the ranking until the user's own calibration (next section) gives it weight.\n\n",
+        "## Weight of the heart-rate estimate\n\nRule: `weight = clamp(r, 0, 1)` with r the primary within-user correlation. For standardised variables r is the least-squares slope, i.e. how far one unit of the heart signal should move the predicted arousal; a correlation at or below zero means the heart signal cannot improve the prediction and gets no say. Measured r = {:+.3}, so **weight = {:.2}**. The engine records `HEART_AROUSAL_R = {:+.3}` and `HEART_AROUSAL_WEIGHT = {:.2}` (`engine/src/heart/signal.rs`); the test `heart_check::tests::engine_constants_match_the_data` fails when they drift from this data by more than 0.01.\n\nIn the engine, `ArousalEstimate::confidence(weight) = weight x quality`, and `fusion::fuse(stated, strength, Some(estimate.live(weight)))` moves the stated mood's arousal toward the heart's by that confidence. With a population weight of 0 a new user's strap is shown (heart rate, RMSSD, the heart's own arousal reading and its quality) but does not change the ranking until the user's own calibration (next section) gives it weight.\n\n",
         w.measured_r, w.weight, w.engine_r, w.engine_weight
     ));
     let pr = &r.personal;
     md.push_str(&format!(
-        "## Per-user calibration\n\nThe population weight above is where every user starts. SiTunes cannot tell whether a given person's heart follows their mood (see \"Do users differ?\": it shows no spread to borrow from), and it measured heart rate at the wrist with per-user normalisation, not with a chest strap. So Attune lets each wearer's own evidence decide, and demands that it be strong (engine `heart::calibration`):\n\n- Whenever the user states a mood on the plane while the strap gives a trustworthy reading (quality >= 0.5: fresh, clean, baseline learned), the pair (heart arousal, stated arousal) is kept on the device. Statements less than a minute apart replace each other; at most 200 pairs are kept.\n- With fewer than 6 pairs the weight is the population weight ({:.2}). From 6 pairs on it is the user's own correlation at its one-sided 90% lower confidence bound: `weight = clamp(tanh(atanh(r) - 1.2816 / sqrt(n - 3)), 0, 1)`. A heart that agrees with a few statements by chance earns little or nothing; one that keeps agreeing earns weight as the pairs accumulate (r = 0.8 over 20 pairs gives 0.66).\n\n**The rule replayed on SiTunes.** Each of the {} users' plays in time order: before each play, the stated arousal is predicted from the previous statement fused with the heart (mean centred heart rate / {:.0} bpm, through the engine's `fuse`) at the weight the user's earlier pairs give; then the play's pair is added. Over {} predictions, {} were made with a weight above 0; after all plays {} of {} users have a weight above 0 (largest {:.3}, mean {:.4}).\n\n| prediction of the stated arousal | RMSE |\n|---|---:|\n| previous statement (no strap) | {:.4} |\n| fused with the heart at the personal weight | {:.4} |\n| fused with the heart at weight 1 for everyone | {:.4} |\n\nOn this data the rule does what it should: it keeps the heart out for people whose heart does not follow their mood (no harm), where trusting the strap blindly would make predictions worse. The test `heart_eval::tests::personal_rule_protects_situnes_users` checks both. Whether a chest strap tracks its wearer better is exactly what the personal rule measures, per person, on the device.\n\n",
+        "## Per-user calibration\n\nThe population weight above is where every user starts. SiTunes cannot tell whether a given person's heart follows their mood (see \"Do users differ?\": it shows no spread to borrow from), and it measured heart rate at the wrist with per-user normalisation, not with a chest strap. So Attune lets each wearer's own evidence decide, and demands that it be strong (engine `heart::calibration`):\n\n- Whenever the user states a mood on the plane while the strap gives a trustworthy reading (quality >= 0.5: fresh, clean, baseline learned), the pair (heart arousal, stated arousal) is kept on the device. Statements less than a minute apart replace each other; at most 200 pairs are kept.\n- With fewer than 6 pairs the weight is the population weight ({:.2}). From 6 pairs on it is the user's own correlation at its one-sided 90% lower confidence bound: `weight = clamp(tanh(atanh(r) - 1.2816 / sqrt(n - 3)), 0, 1)`. A heart that agrees with a few statements by chance earns little or nothing; one that keeps agreeing earns weight as the pairs accumulate (r = 0.8 over 20 pairs gives 0.66).\n\n**The rule replayed on SiTunes.** Each of the {} users' plays in time order: before each play, the stated arousal is predicted from the previous statement fused with the heart (mean centred heart rate / {:.0} bpm, through the engine's `fuse`) at the weight the user's earlier pairs give; then the play's pair is added. Over {} predictions, {} were made with a weight above 0; after all plays {} of {} users have a weight above 0 (largest {:.3}, mean {:.4}).\n\n| prediction of the stated arousal | RMSE |\n|---|---:|\n| previous statement (no strap) | {:.4} |\n| fused with the heart at the personal weight | {:.4} |\n| fused with the heart at weight 1 for everyone | {:.4} |\n\nOn this data the rule does what it should: it keeps the heart out for people whose heart does not follow their mood (no harm), where trusting the strap blindly would make predictions worse. The test `heart_check::tests::personal_rule_protects_situnes_users` checks both. Whether a chest strap tracks its wearer better is exactly what the personal rule measures, per person, on the device.\n\n",
         w.engine_weight,
         pr.users,
         HR_SPAN_BPM,
@@ -1108,30 +1053,6 @@ mod tests {
                 .abs()
                 < 1e-9
         );
-    }
-
-    #[test]
-    fn npy_reader_checks_what_it_reads() {
-        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(header.as_bytes());
-        for v in 0..6 {
-            bytes.extend_from_slice(&f64::from(v).to_le_bytes());
-        }
-        let (shape, values) = read_npy_f64(&bytes).unwrap();
-        assert_eq!(shape, vec![2, 3]);
-        assert_eq!(values, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert!(read_npy_f64(&bytes[..bytes.len() - 1]).is_err());
-        assert!(read_npy_f64(b"not numpy at all").is_err());
-        let mut f4 = bytes.clone();
-        let pos = f4.windows(3).position(|w| w == b"<f8").unwrap();
-        f4[pos..pos + 3].copy_from_slice(b"<f4");
-        assert!(read_npy_f64(&f4).is_err());
-        let mut fortran = bytes.clone();
-        let pos = fortran.windows(5).position(|w| w == b"False").unwrap();
-        fortran[pos..pos + 5].copy_from_slice(b"True,");
-        assert!(read_npy_f64(&fortran).is_err());
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! `build` and `tune`: from the real data to the shipped assets.
 
-use crate::corpus::{build_catalog, split_of, user_items, Corpus, Split};
-use crate::evaluate::{evaluate, users_of, Model, SetResult};
-use crate::svdpp::{train, SvdppConfig};
+use crate::hetrec::corpus::{build_catalog, split_of, user_items, Corpus, Split};
+use crate::hetrec::evaluate::{evaluate, users_of, Model, SetResult};
+use crate::hetrec::svdpp::{train, SvdppConfig};
+use crate::manifest::write_manifest;
 use anyhow::{Context, Result};
 use attune_engine::assets::{CATALOG_FILE, CF_FILE};
-use attune_engine::manifest::{Manifest, FORMAT_VERSION};
 use attune_engine::Recommender;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ pub const MIN_LISTENERS: u32 = 2;
 #[derive(Debug, Serialize)]
 pub struct BuildReport {
     /// Catalog and label facts.
-    pub catalog: crate::corpus::CatalogStats,
+    pub catalog: crate::hetrec::corpus::CatalogStats,
     /// SVD++ hyper-parameters used.
     pub svdpp: SvdppConfig,
     /// Training users (train + validation splits).
@@ -68,7 +68,7 @@ pub fn build(data: &Path, out: &Path, cfg: &SvdppConfig) -> Result<BuildReport> 
     )?;
     std::fs::write(
         out.join("report/build.md"),
-        crate::report::build_markdown(&report),
+        crate::hetrec::report::build_markdown(&report),
     )?;
     write_manifest(out)?;
     Ok(report)
@@ -142,37 +142,11 @@ pub fn tune(data: &Path, grid: &[SvdppConfig]) -> Result<(Vec<Trial>, SetResult)
     Ok((trials, sweep))
 }
 
-/// Rewrites `manifest.json` with the size and sha256 of every file under `out` (except itself).
-pub fn write_manifest(out: &Path) -> Result<()> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let rel = path.strip_prefix(out)?.to_string_lossy().replace('\\', "/");
-            if rel == "manifest.json" {
-                continue;
-            }
-            files.insert(rel, Manifest::entry_for(&std::fs::read(&path)?));
-        }
-    }
-    let m = Manifest {
-        format_version: FORMAT_VERSION,
-        files,
-    };
-    std::fs::write(out.join("manifest.json"), m.to_json())?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     //! Tests on a small slice of the real data in `../shared/data` (override with `ATTUNE_DATA`).
     use super::*;
-    use crate::corpus::build_catalog;
+    use crate::hetrec::corpus::build_catalog;
     use crate::ingest::test_data_root as data_root;
     use crate::rng::hash_id;
     use std::sync::OnceLock;
@@ -242,7 +216,7 @@ mod tests {
         let b = train(cat.catalog.artists().len(), &users, &cfg).unwrap();
         assert_eq!(a.encode(), b.encode(), "same seed, same bytes");
         let rec = Recommender::new(cat.catalog.clone(), a.quantised()).unwrap();
-        let val = crate::evaluate::group_users(
+        let val = crate::hetrec::evaluate::group_users(
             c.hetrec
                 .plays
                 .iter()

@@ -1,7 +1,7 @@
 //! Markdown renderings of the reports written under `public/report/`.
 
-use crate::evaluate::SetResult;
-use crate::pipeline::{BuildReport, Trial};
+use crate::hetrec::build::{BuildReport, Trial};
+use crate::hetrec::evaluate::SetResult;
 use std::fmt::Write;
 
 fn r(x: Option<f64>) -> String {
@@ -110,7 +110,7 @@ pub fn set_markdown(r: &SetResult) -> String {
 
 /// The sampled-metrics table of one user set (labelled: not comparable with full ranking).
 pub fn sampled_markdown(r: &SetResult) -> String {
-    let mut s = format!("Sampled metrics (**not** the headline; for comparison with papers that rank each held-out artist among {} random unplayed artists, as NCF's paper does): HR@10 and NDCG@10 over (user, held-out artist) pairs, the same negatives for every model.\n\n| model | sampled HR@10 | sampled NDCG@10 |\n|---|---|---|\n", crate::evaluate::SAMPLED_NEGATIVES);
+    let mut s = format!("Sampled metrics (**not** the headline; for comparison with papers that rank each held-out artist among {} random unplayed artists, as NCF's paper does): HR@10 and NDCG@10 over (user, held-out artist) pairs, the same negatives for every model.\n\n| model | sampled HR@10 | sampled NDCG@10 |\n|---|---|---|\n", crate::hetrec::evaluate::SAMPLED_NEGATIVES);
     for m in &r.models {
         let _ = writeln!(
             s,
@@ -134,7 +134,7 @@ pub fn sweep_markdown(sweep: &[(f32, f64)]) -> String {
 /// The ablation table of one user set, drawn from its rows: the full model, no emotion, no
 /// hybrid (SVD++ alone), no NCF; "no dynamic emotion" cannot differ on HetRec (see the text).
 pub fn ablation_markdown(r: &SetResult, w: f32, beta: f32) -> String {
-    use crate::evaluate::Model;
+    use crate::hetrec::evaluate::Model;
     let rows = [
         (
             "full model",

@@ -205,7 +205,7 @@ pub struct Scores {
 
 /// AUC by the rank-sum (ties count half).
 pub fn auc(p: &[f64], y: &[bool]) -> f64 {
-    let ranks = crate::heart_eval::ranks(p);
+    let ranks = crate::situnes::heart_check::ranks(p);
     let pos = y.iter().filter(|&&l| l).count() as f64;
     let neg = y.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {
@@ -340,7 +340,7 @@ pub(crate) fn logistic(x: &[Vec<f64>], y: &[bool], lambda: f64) -> Vec<f64> {
             h[a][a] += lambda;
         }
         h[0][0] += 1e-9;
-        let step = crate::user_emotion::baselines::solve(h, g);
+        let step = crate::linalg::solve(h, g);
         let mut change = 0.0f64;
         for a in 0..d {
             w[a] -= step[a];

@@ -1,17 +1,17 @@
 //! `model-export situnes-rank`: a full-ranking comparison on SiTunes (issue 6). Stage 2 is split
-//! in time per user (as in [`crate::setting3`]); every model ranks the whole SiTunes catalog
+//! in time per user (as in [`crate::situnes::liked`]); every model ranks the whole SiTunes catalog
 //! (`music_info.csv`) for a moment of a user's test period, and the songs the user then liked
 //! (rating >= 3) are the relevant ones. Models: random, popularity, the user's own most played,
 //! item-kNN, iALS (fold-in), content-based, emotion only, the CF + emotion hybrid (with its
 //! ablations) and a context-aware logistic regression, each tuned on a validation split (each
 //! user's latest training plays). Written to `public/report/situnes-ranking.{md,json}`.
 
-use crate::ials::{Ials, IalsConfig};
+use crate::hetrec::baselines::ials::{Ials, IalsConfig};
+use crate::hetrec::baselines::item_knn::ItemKnn;
 use crate::ingest::situnes;
-use crate::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
-use crate::setting3::{self, LIKED, SITUATION, TEST_SHARE, VALID_SHARE};
+use crate::situnes::liked::{self, LIKED, SITUATION, TEST_SHARE, VALID_SHARE};
 use anyhow::{ensure, Context, Result};
 use attune_engine::rank::{standardise, top_k, EMOTION_SCALE};
 use attune_engine::{ArtistIdx, Emotion, MoodStrength};
@@ -46,7 +46,7 @@ pub struct Catalog {
     index: HashMap<u32, usize>,
     /// Spotify valence/energy as valence/arousal.
     emotion: Vec<Emotion>,
-    /// Standardised audio features and genre one-hot (`setting3::load_item_features`).
+    /// Standardised audio features and genre one-hot (`liked::load_item_features`).
     features: Vec<Vec<f64>>,
     /// The [`CROSS_ITEM`] features.
     cross: Vec<Vec<f64>>,
@@ -65,7 +65,7 @@ impl Catalog {
     /// Reads `music_info.csv`.
     pub fn load(path: &Path) -> Result<Catalog> {
         let emotion = situnes::load_items(path)?;
-        let (features, names) = setting3::load_item_features(path)?;
+        let (features, names) = liked::load_item_features(path)?;
         let cross: Vec<usize> = CROSS_ITEM
             .iter()
             .map(|n| {
@@ -126,7 +126,7 @@ pub struct Play {
     pub liked: bool,
     /// Valence and arousal stated before the play (Stage 2; Stage 1 has none).
     pub pre: Option<Emotion>,
-    /// `setting3::situation` (Stage 2).
+    /// `liked::situation` (Stage 2).
     pub situation: Option<Vec<f64>>,
     /// Whether the play takes the song out of the user's later candidates: Stage 2 plays do;
     /// Stage 1's 25 songs return in Stage 2 (its random arm), so they stay candidates.
@@ -142,7 +142,7 @@ fn load_stage2(dir: &Path) -> Result<Vec<Play>> {
             timestamp: p.at.timestamp,
             liked: f64::from(p.at.rating) >= LIKED,
             pre: Some(Emotion::va(p.pre[0], p.pre[1])),
-            situation: setting3::situation(&p.at),
+            situation: liked::situation(&p.at),
             seen: true,
         })
         .collect())
@@ -582,8 +582,8 @@ fn log_loss(w: &[f64], x: &[Vec<f64>], y: &[bool]) -> f64 {
     x.iter()
         .zip(y)
         .map(|(xi, &yi)| {
-            let p = setting3::sigmoid(xi.iter().zip(w).map(|(a, b)| a * b).sum())
-                .clamp(1e-6, 1.0 - 1e-6);
+            let p =
+                liked::sigmoid(xi.iter().zip(w).map(|(a, b)| a * b).sum()).clamp(1e-6, 1.0 - 1e-6);
             if yi {
                 -p.ln()
             } else {
@@ -734,7 +734,7 @@ fn table(
     // Validation: the latest share of each user's Stage 2 training plays (Stage 1 plays, if any,
     // stay in training).
     let (s1, s2): (Vec<Play>, Vec<Play>) = train_all.iter().cloned().partition(|p| !p.seen);
-    let (mut train, valid) = setting3::split_in_time_by(s2, VALID_SHARE, |p| (p.user, p.timestamp));
+    let (mut train, valid) = liked::split_in_time_by(s2, VALID_SHARE, |p| (p.user, p.timestamp));
     train.extend(s1);
     let hv = History::new(cat, &train);
     let ht = History::new(cat, train_all);
@@ -976,7 +976,7 @@ fn table(
     } else {
         let mut best = (f64::INFINITY, grids.lr_lambda[0]);
         for &l in &grids.lr_lambda {
-            let loss = log_loss(&setting3::logistic(&xv_train, &yv_train, l), &xv, &yv);
+            let loss = log_loss(&liked::logistic(&xv_train, &yv_train, l), &xv, &yv);
             if loss < best.0 {
                 best = (loss, l);
             }
@@ -988,7 +988,7 @@ fn table(
         if x.is_empty() {
             return Vec::new();
         }
-        setting3::logistic(&x, &y, lambda)
+        liked::logistic(&x, &y, lambda)
     };
     let (w_v, w_t) = (fit_lr(&hv), fit_lr(&ht));
     let context_eval = |cf: &Cf, h: &History, w: &[f64], qs: &[Query], mix: f32| {
@@ -1096,7 +1096,7 @@ fn table(
 pub fn build(cat: &Catalog, stage2: Vec<Play>, stage1: Vec<Play>, grids: &Grids) -> Result<Report> {
     let stage2_songs = stage2.iter().map(|p| p.item).collect::<BTreeSet<_>>().len();
     let stage2_users = stage2.iter().map(|p| p.user).collect::<BTreeSet<_>>().len();
-    let (train, test) = setting3::split_in_time_by(stage2, TEST_SHARE, |p| (p.user, p.timestamp));
+    let (train, test) = liked::split_in_time_by(stage2, TEST_SHARE, |p| (p.user, p.timestamp));
     let mut tables = vec![
         table(
             cat,
@@ -1245,7 +1245,7 @@ Metrics at k = {k}: precision, recall, F1, NDCG and MAP (binary relevance; a que
 **Models.** Random; most popular (training plays); the user's own most played songs first, then popularity; item-kNN (cosine between songs over users); iALS folded in from the user's positives; content-based (cosine between a song's standardised audio features + genre one-hot and the mean of the user's liked songs, plus a weight times standardised log-popularity); \
 E: the song's emotional fit to the target state (the engine's Gaussian kernel, σ = 0.5); \
 F: the engine's hybrid `(1-β)·iALS_z + β·4·fit` with the pre-play mood; its static variant uses the user's mean stated mood over the training plays; \
-G: an L2 logistic regression (`setting3::logistic`) trained to predict liked on the training plays, from a user one-hot, the song's features, the situation features and {ci}x{cs} products of song features (valence, energy, danceability, acousticness, tempo, loudness) with the time of day, speed, heart rate, activity intensity, steps, still and walking, so the ranking can change with the situation; scored for every candidate under the test play's situation, alone and mixed with iALS (`(1-w)·iALS_z + w·LR_z`).\n\n\
+G: an L2 logistic regression (`liked::logistic`) trained to predict liked on the training plays, from a user one-hot, the song's features, the situation features and {ci}x{cs} products of song features (valence, energy, danceability, acousticness, tempo, loudness) with the time of day, speed, heart rate, activity intensity, steps, still and walking, so the ranking can change with the situation; scored for every candidate under the test play's situation, alone and mixed with iALS (`(1-w)·iALS_z + w·LR_z`).\n\n\
 **Tuning.** Every setting is chosen on validation plays (each user's latest {valid:.0}% of training plays, the same protocol, the models fitted on the rest) by NDCG@10, then the models are refitted on all training plays: \
 item-kNN neighbours {{{knn}}} (0 = all) x positives {{liked, all plays}}; \
 iALS factors {{{ik}}} x L2 {{{il}}} x confidence α {{{ia}}} x positives {{liked, all plays}}, {it} alternations, seed {seed}; \
@@ -1386,8 +1386,7 @@ mod tests {
     #[test]
     fn per_play_queries_exclude_earlier_plays() {
         let (cat, plays) = synthetic();
-        let (train, test) =
-            setting3::split_in_time_by(plays, TEST_SHARE, |p| (p.user, p.timestamp));
+        let (train, test) = liked::split_in_time_by(plays, TEST_SHARE, |p| (p.user, p.timestamp));
         let h = History::new(&cat, &train);
         let qs = queries(&h, &test, Protocol::PerPlay);
         assert_eq!(qs.len(), test.iter().filter(|p| p.liked).count());

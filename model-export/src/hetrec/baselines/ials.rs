@@ -4,8 +4,8 @@
 //! preference 0. A new user is folded in by the same least-squares step as in training, so it
 //! needs no retraining, like Attune's SVD++ fold-in.
 
+use crate::linalg::solve;
 use crate::rng::Rng;
-use crate::user_emotion::baselines::solve;
 use attune_engine::rank::standardise;
 use attune_engine::ArtistIdx;
 

@@ -1,8 +1,8 @@
 //! Held-out-user evaluation with the shipped assets, exactly as the browser folds a user in.
 
-use crate::content::ContentModel;
-use crate::ials::Ials;
-use crate::item_knn::ItemKnn;
+use crate::hetrec::baselines::content::ContentModel;
+use crate::hetrec::baselines::ials::Ials;
+use crate::hetrec::baselines::item_knn::ItemKnn;
 use crate::metrics::TopK;
 use crate::rng::Rng;
 use attune_engine::cf::FoldIn;
@@ -211,7 +211,7 @@ pub fn evaluate(
         })
         .collect();
     let catalog = rec.catalog();
-    let index_of = crate::corpus::index_of(catalog);
+    let index_of = crate::hetrec::corpus::index_of(catalog);
     let mut acc: Vec<(TopK, f64, f64)> = vec![(TopK::default(), 0.0, 0.0); models.len()];
     // Sampled metrics: (hits, ndcg sum) per model, over `pairs` (user, held-out artist) pairs.
     let mut sampled: Vec<(f64, f64)> = vec![(0.0, 0.0); models.len()];
@@ -346,13 +346,16 @@ pub fn evaluate(
 }
 
 /// The users of one split of the corpus, with their plays.
-pub fn users_of(corpus: &crate::corpus::Corpus, split: crate::corpus::Split) -> Vec<TestUser> {
+pub fn users_of(
+    corpus: &crate::hetrec::corpus::Corpus,
+    split: crate::hetrec::corpus::Split,
+) -> Vec<TestUser> {
     group_users(
         corpus
             .hetrec
             .plays
             .iter()
-            .filter(|p| crate::corpus::split_of(p.user) == split)
+            .filter(|p| crate::hetrec::corpus::split_of(p.user) == split)
             .map(|p| (p.user, p.artist, p.plays)),
     )
 }

@@ -1,9 +1,9 @@
 //! The real data, loaded once, with the user split and the catalog built from it.
 
+use crate::hetrec::labels::{artist_tag_emotions, pearson, vad, RawTagEmotion, Standardiser};
+use crate::hetrec::svdpp::UserItems;
 use crate::ingest::{deezer, deezer::DeezerTrack, hetrec::HetRec, lexicon};
-use crate::labels::{artist_tag_emotions, pearson, vad, RawTagEmotion, Standardiser};
 use crate::rng::hash_id;
-use crate::svdpp::UserItems;
 use anyhow::Result;
 use attune_engine::catalog::{Artist, EmotionEstimate, EmotionSources, Track};
 use attune_engine::{ArtistIdx, Catalog};

@@ -1,0 +1,33 @@
+//! `manifest.json` for an asset folder: the size and sha256 of every file in it, which the
+//! browser checks each download against.
+
+use anyhow::Result;
+use attune_engine::manifest::{Manifest, FORMAT_VERSION};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Rewrites `manifest.json` with the size and sha256 of every file under `out` (except itself).
+pub fn write_manifest(out: &Path) -> Result<()> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(out)?.to_string_lossy().replace('\\', "/");
+            if rel == "manifest.json" {
+                continue;
+            }
+            files.insert(rel, Manifest::entry_for(&std::fs::read(&path)?));
+        }
+    }
+    let m = Manifest {
+        format_version: FORMAT_VERSION,
+        files,
+    };
+    std::fs::write(out.join("manifest.json"), m.to_json())?;
+    Ok(())
+}
