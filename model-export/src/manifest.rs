@@ -1,7 +1,7 @@
 //! `manifest.json` for an asset folder: the size and sha256 of every file in it, which the
 //! browser checks each download against.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use attune_engine::manifest::{Manifest, FORMAT_VERSION};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,4 +30,18 @@ pub fn write_manifest(out: &Path) -> Result<()> {
     };
     std::fs::write(out.join("manifest.json"), m.to_json())?;
     Ok(())
+}
+
+/// Reads `file` from `dir`, verified against `dir/manifest.json`.
+pub fn verified(dir: &Path, file: &str) -> Result<Vec<u8>> {
+    let manifest = Manifest::parse(
+        &std::fs::read_to_string(dir.join("manifest.json"))
+            .with_context(|| format!("reading {}/manifest.json", dir.display()))?,
+    )?;
+    let bytes = std::fs::read(dir.join(file))
+        .with_context(|| format!("reading {}/{file}", dir.display()))?;
+    manifest
+        .verify(file, &bytes)
+        .with_context(|| format!("{}/{file}", dir.display()))?;
+    Ok(bytes)
 }

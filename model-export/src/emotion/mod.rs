@@ -2,6 +2,7 @@
 //! baselines and a CNN trained with burn -> a hand-written ONNX graph run by tract.
 
 pub mod baseline;
+pub mod cli;
 pub mod cnn;
 pub mod dataset;
 pub mod evaluate;

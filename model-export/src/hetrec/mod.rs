@@ -7,12 +7,14 @@
 //! - [`build`]: `build` and `tune`: the shipped `catalog.bin` and `cf.bin`.
 //! - [`svdpp`]: SVD++ training (the browser folds users in, `engine::cf`).
 //! - [`evaluate`]: held-out users folded in exactly as the browser does.
+//! - [`cli`]: the bodies of `tune`'s grid and `evaluate`, and the verified asset loaders.
 //! - [`report`]: the markdown of `build.md`, `tuning.md` and `evaluation.md`.
 //! - [`baselines`]: the paper's baselines (content, item-kNN, iALS); the strongest tuned ones
 //!   live in `crate::taste`.
 
 pub mod baselines;
 pub mod build;
+pub mod cli;
 pub mod corpus;
 pub mod evaluate;
 pub mod labels;

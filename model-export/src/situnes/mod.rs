@@ -5,6 +5,7 @@
 //! - [`ranking`]: full-catalogue ranking in the moment, dynamic vs static mood.
 //! - [`heart_check`]: does wristband heart rate track reported arousal (the heart-rate weight).
 
+pub mod cli;
 pub mod heart_check;
 pub mod liked;
 pub mod ranking;

@@ -182,7 +182,7 @@ pub fn command(cmd: SparkCmd) -> Result<()> {
                     run.settings
                 );
             }
-            let taste = TasteModel::decode(&import::verified(&out, TASTE_FILE)?)?;
+            let taste = TasteModel::decode(&crate::manifest::verified(&out, TASTE_FILE)?)?;
             let p = parity::check(&Data::new(&catalog, &corpus), run, &taste.ials)?;
             write_report(&report, "spark-als", &parity::markdown(&p), &p)?;
             if !p.pass {

@@ -7,24 +7,11 @@
 
 use super::factors::{self, Missing};
 use super::SparkRun;
+use crate::manifest::verified;
 use anyhow::{Context, Result};
 use attune_engine::taste::{ImplicitFactors, TasteModel, TASTE_FILE};
-use attune_engine::{Catalog, Manifest};
+use attune_engine::Catalog;
 use std::path::Path;
-
-/// Reads `file` from `dir`, verified against `dir/manifest.json`.
-pub fn verified(dir: &Path, file: &str) -> Result<Vec<u8>> {
-    let manifest = Manifest::parse(
-        &std::fs::read_to_string(dir.join("manifest.json"))
-            .with_context(|| format!("reading {}/manifest.json", dir.display()))?,
-    )?;
-    let bytes = std::fs::read(dir.join(file))
-        .with_context(|| format!("reading {}/{file}", dir.display()))?;
-    manifest
-        .verify(file, &bytes)
-        .with_context(|| format!("{}/{file}", dir.display()))?;
-    Ok(bytes)
-}
 
 /// The catalogue of an asset folder.
 pub fn catalog(dir: &Path) -> Result<Catalog> {

@@ -8,6 +8,7 @@
 //! - [`export`]: the attention network as ONNX for tract.
 
 pub mod baselines;
+pub mod cli;
 pub mod dataset;
 pub mod evaluate;
 pub mod export;
