@@ -46,10 +46,10 @@ enum Cmd {
     /// Regenerate every shipped asset from the data (deterministic).
     Build {
         /// The shared data root (holds hetrec2011_lastfm_2k/, deezer_mood_msd/, lexicons/).
-        #[arg(long)]
+        #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
         /// Output folder (the site's public/).
-        #[arg(long)]
+        #[arg(long, default_value = "public")]
         out: PathBuf,
         /// Tuned SVD++ hyper-parameters.
         #[arg(long, default_value = "model-export/config/svdpp.json")]
@@ -58,7 +58,7 @@ enum Cmd {
     /// Evaluate the shipped assets on held-out users, exactly as the browser folds them in.
     Evaluate {
         /// The shared data root.
-        #[arg(long)]
+        #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
         /// Where the JSON results go.
         #[arg(long)]
@@ -66,9 +66,9 @@ enum Cmd {
         /// A folder with a HetRec-format user_artists.dat of users absent from training.
         #[arg(long)]
         test_users: Option<PathBuf>,
-        /// The assets to evaluate (verified against their manifest).
-        #[arg(long, default_value = "public")]
-        assets: PathBuf,
+        /// The assets to evaluate (verified against their manifest; `--assets` is the old name).
+        #[arg(long, alias = "assets", default_value = "public")]
+        out: PathBuf,
         /// Only the HetRec fold-in tables (skip the SiTunes ranking and the sequential tables,
         /// which `situnes-rank` and `sequential` also write on their own).
         #[arg(long)]
@@ -132,7 +132,7 @@ enum Cmd {
     /// Grid-search SVD++ on the validation users; writes the best configuration and a log.
     Tune {
         /// The shared data root.
-        #[arg(long)]
+        #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
         /// Where the best configuration goes.
         #[arg(long, default_value = "model-export/config/svdpp.json")]
@@ -295,19 +295,19 @@ fn main() -> Result<()> {
             data,
             json,
             test_users,
-            assets,
+            out,
             hetrec_only,
         } => {
-            evaluate_cmd(&data, &json, test_users.as_deref(), &assets)?;
+            evaluate_cmd(&data, &json, test_users.as_deref(), &out)?;
             if !hetrec_only {
                 // Tables 1 and 2 on the other protocols: SiTunes in the moment, HetRec in time.
                 situnes::ranking::command(
                     &data,
-                    &assets.join("report/situnes-ranking.json"),
-                    &assets.join("report/situnes-ranking.md"),
+                    &out.join("report/situnes-ranking.json"),
+                    &out.join("report/situnes-ranking.md"),
                 )?;
-                sequential::command(&data, &assets)?;
-                manifest::write_manifest(&assets)?;
+                sequential::command(&data, &out)?;
+                manifest::write_manifest(&out)?;
             }
             Ok(())
         }

@@ -28,7 +28,7 @@ pub enum HeartCmd {
     /// `<out>/report/heart.md` and the JSON, and refreshes the manifest.
     Evaluate {
         /// The shared data root (holds situnes/).
-        #[arg(long)]
+        #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
         /// Where the JSON results go (default `<out>/report/heart.json`).
         #[arg(long)]
