@@ -13,6 +13,7 @@ mod manifest;
 mod metrics;
 mod ncf;
 mod onnx;
+mod options;
 mod rng;
 mod schedule;
 mod sequential;
@@ -45,12 +46,8 @@ struct Cli {
 enum Cmd {
     /// Regenerate every shipped asset from the data (deterministic).
     Build {
-        /// The shared data root (holds hetrec2011_lastfm_2k/, deezer_mood_msd/, lexicons/).
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// Output folder (the site's public/).
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Tuned SVD++ hyper-parameters.
         #[arg(long, default_value = "model-export/config/svdpp.json")]
         config: PathBuf,
@@ -76,12 +73,8 @@ enum Cmd {
     },
     /// The validation search of the taste families (EASE, EDLAE, RP3beta, item-kNN, iALS), printed.
     TasteSearch {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder (its catalog defines the artists).
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Only these families (ease, edlae, rp3beta, knn, ials): print, write nothing.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -92,12 +85,8 @@ enum Cmd {
     /// Fit the shipped taste (`taste.json`'s choice) on the training and validation users and
     /// write `<out>/taste.bin` (and refresh the manifest).
     TasteBuild {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// The settings `taste-search` chose.
         #[arg(long, default_value = "model-export/config/taste.json")]
         config: PathBuf,
@@ -119,12 +108,8 @@ enum Cmd {
     /// Train the neural CF model on the training users (tuned on the validation users), write
     /// `<out>/models/ncf.onnx` and `<out>/report/ncf-training.{md,json}`.
     Ncf {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder (its catalog and CF model define the artists).
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// One short configuration (a quick check).
         #[arg(long)]
         quick: bool,
@@ -184,12 +169,8 @@ enum Cmd {
     /// SASRec on HetRec tag sequences, evaluated in time order against the fold-in models;
     /// writes `<out>/report/sequential.{md,json}` and refreshes the manifest.
     Sequential {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder (its catalog and CF model define the artists).
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
     },
     /// Spark MLlib ALS: the training log, its penalty, and the parity check of its factors.
     Spark {
@@ -219,7 +200,10 @@ enum Cmd {
 
 fn main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Build { data, out, config } => {
+        Cmd::Build {
+            dirs: crate::options::Dirs { data, out },
+            config,
+        } => {
             let cfg = hetrec::build::load_config(&config)?;
             let r = hetrec::build::build(&data, &out, &cfg)?;
             let c = &r.catalog;
@@ -231,8 +215,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::TasteSearch {
-            data,
-            out,
+            dirs: crate::options::Dirs { data, out },
             only,
             config,
         } => {
@@ -274,7 +257,10 @@ fn main() -> Result<()> {
             manifest::write_manifest(&out)?;
             Ok(())
         }
-        Cmd::TasteBuild { data, out, config } => {
+        Cmd::TasteBuild {
+            dirs: crate::options::Dirs { data, out },
+            config,
+        } => {
             let cfg = taste::TasteConfig::load(&config)?;
             let rec = load_base(&out)?;
             let corpus = Corpus::load(&data)?;
@@ -324,7 +310,10 @@ fn main() -> Result<()> {
             );
             manifest::write_manifest(&out)
         }
-        Cmd::Ncf { data, out, quick } => {
+        Cmd::Ncf {
+            dirs: crate::options::Dirs { data, out },
+            quick,
+        } => {
             let rec = load_assets(&out)?;
             let corpus = Corpus::load(&data)?;
             let r = ncf::train_cmd(&rec, &corpus, &out, quick)?;
@@ -397,7 +386,9 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::SitunesRank { data, json, md } => situnes::ranking::command(&data, &json, &md),
-        Cmd::Sequential { data, out } => sequential::command(&data, &out),
+        Cmd::Sequential {
+            dirs: crate::options::Dirs { data, out },
+        } => sequential::command(&data, &out),
         Cmd::Manifest { out } => manifest::write_manifest(&out),
         Cmd::Spark { cmd } => spark::cli::command(cmd),
         Cmd::ImportFactors {

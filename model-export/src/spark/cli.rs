@@ -14,12 +14,8 @@ use std::path::{Path, PathBuf};
 pub enum SparkCmd {
     /// Write the listening log Spark trains on (CSV `user,item,count`, catalogue artists only).
     Log {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder (its catalogue defines the artists).
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Whose listening.
         #[arg(long, value_enum, default_value = "train")]
         users: Users,
@@ -29,22 +25,14 @@ pub enum SparkCmd {
     },
     /// Choose regParam for Spark's per-entry objective on the validation users (in process).
     Tune {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
     },
     /// Spark's factors against the in-process iALS with the same settings, on the validation
     /// users; fails when NDCG@10 at 80% differs by more than 0.005.
     Check {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Spark's output (trained on `spark log --users train`).
         #[arg(long)]
         parquet: PathBuf,
@@ -56,12 +44,8 @@ pub enum SparkCmd {
     /// Training time and memory of EASE and iALS against catalogue size, on synthetic logs shaped
     /// like HetRec (`scale-training.md`).
     Scale {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Catalogue sizes.
         #[arg(long, value_delimiter = ',', default_value = "2000,4000,8000,16000")]
         sizes: Vec<usize>,
@@ -72,12 +56,8 @@ pub enum SparkCmd {
     /// One measurement of `scale`, in its own process (prints JSON).
     #[command(hide = true)]
     ScaleOne {
-        /// The shared data root.
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// Which family.
         #[arg(long, value_enum)]
         family: scale::Family,
@@ -122,8 +102,7 @@ fn cores() -> usize {
 pub fn command(cmd: SparkCmd) -> Result<()> {
     match cmd {
         SparkCmd::Log {
-            data,
-            out,
+            dirs: crate::options::Dirs { data, out },
             users,
             file,
         } => {
@@ -132,7 +111,9 @@ pub fn command(cmd: SparkCmd) -> Result<()> {
             println!("{}: {n} entries", file.display());
             Ok(())
         }
-        SparkCmd::Tune { data, out } => {
+        SparkCmd::Tune {
+            dirs: crate::options::Dirs { data, out },
+        } => {
             let catalog = import::catalog(&out)?;
             let corpus = Corpus::load(&data)?;
             let taste =
@@ -143,8 +124,7 @@ pub fn command(cmd: SparkCmd) -> Result<()> {
             Ok(())
         }
         SparkCmd::Scale {
-            data,
-            out,
+            dirs: crate::options::Dirs { data, out },
             sizes,
             report,
         } => {
@@ -154,8 +134,7 @@ pub fn command(cmd: SparkCmd) -> Result<()> {
             Ok(())
         }
         SparkCmd::ScaleOne {
-            data,
-            out,
+            dirs: crate::options::Dirs { data, out },
             family,
             items,
         } => {
@@ -167,8 +146,7 @@ pub fn command(cmd: SparkCmd) -> Result<()> {
             Ok(())
         }
         SparkCmd::Check {
-            data,
-            out,
+            dirs: crate::options::Dirs { data, out },
             parquet,
             report,
         } => {

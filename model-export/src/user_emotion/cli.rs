@@ -5,19 +5,14 @@ use crate::situnes::cli::SitunesFolders;
 use crate::{manifest, user_emotion};
 use anyhow::Result;
 use clap::Subcommand;
-use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum UserEmotionCmd {
     /// Evaluate on SiTunes Stage 2 (split in time), then write the model to
     /// `<out>/models/user-emotion.onnx` and the report to `<out>/report/user-emotion.{md,json}`.
     Train {
-        /// The shared data root (holds situnes/).
-        #[arg(long, default_value = "../shared/data")]
-        data: PathBuf,
-        /// The site's asset folder.
-        #[arg(long, default_value = "public")]
-        out: PathBuf,
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
         /// One configuration instead of the search (a quick check).
         #[arg(long)]
         quick: bool,
@@ -55,7 +50,10 @@ pub fn user_emotion_cmd(cmd: UserEmotionCmd) -> Result<()> {
             std::fs::write(&json, serde_json::to_string_pretty(&e)? + "\n")?;
             Ok(())
         }
-        UserEmotionCmd::Train { data, out, quick } => {
+        UserEmotionCmd::Train {
+            dirs: crate::options::Dirs { data, out },
+            quick,
+        } => {
             let d = data.join("situnes");
             let stage = d.join("Stage2");
             let (split, protocol) =
