@@ -1,5 +1,12 @@
 //! The music-emotion model (issue 3): EMOPIA renders -> log-mel (the engine's front end) ->
 //! baselines and a CNN trained with burn -> a hand-written ONNX graph run by tract.
+//!
+//! - [`render`], [`dataset`]: EMOPIA MIDI through fluidsynth into clips and their log-mels.
+//! - [`baseline`], [`cnn`], [`train`], [`evaluate`], [`export`]: the baselines, the burn CNN, its
+//!   training, held-out scores and ONNX graph; [`pipeline`] ties them into `emotion train|evaluate`.
+//! - [`musicnn`], [`real_audio`], [`transfer`], [`transfer_report`]: the pretrained musicnn
+//!   backbone, the real-audio dev set and the transfer heads (`emotion transfer`).
+//! - [`predict`]: valence/arousal of any audio or MIDI file; [`cli`]: the `emotion` commands.
 
 pub mod baseline;
 pub mod cli;

@@ -1,4 +1,4 @@
-//! Spark's `itemFactors` (Parquet: `id` int32, `features` list<float>) read with the `parquet`
+//! Spark's `itemFactors` (Parquet: `id` int32, `features` `list<float>`) read with the `parquet`
 //! crate's row API, and lined up with the catalogue: one row per catalogue artist, in catalogue
 //! order. Every problem is reported before anything is used.
 

@@ -6,6 +6,7 @@
 //! - [`baselines`]: last mood, user mean, EMA, ridge.
 //! - [`evaluate`]: metrics, the tuned comparison, ablations.
 //! - [`export`]: the attention network as ONNX for tract.
+//! - [`cli`]: the `user-emotion train | evaluate` commands.
 
 pub mod baselines;
 pub mod cli;
