@@ -134,9 +134,10 @@ pub fn emotion_cmd(cmd: EmotionCmd) -> Result<()> {
             std::fs::write(&report, md)?;
             std::fs::write(
                 report.with_extension("json"),
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"training": log, "evaluation": e}),
-                )? + "\n",
+                serde_json::to_string_pretty(&TransferJson {
+                    training: &log,
+                    evaluation: &e,
+                })? + "\n",
             )?;
             Ok(())
         }
@@ -187,4 +188,12 @@ pub fn emotion_evaluate(
         manifest::write_manifest(out)?;
     }
     Ok(())
+}
+
+/// The transfer report's JSON: serialised directly (not through `serde_json::Value`) so the
+/// evaluation's `f32`s keep their short form.
+#[derive(serde::Serialize)]
+struct TransferJson<'a> {
+    training: &'a serde_json::Value,
+    evaluation: &'a emotion::transfer_report::Evaluation,
 }

@@ -1,5 +1,6 @@
 //! The emotion commands end to end: train (writes the ONNX model) and evaluate (writes the report).
 
+use super::baseline::Logistic;
 use super::cnn::EmotionCnn;
 use super::dataset::{list_clips, part_of, Clip, Part, Quadrant};
 use super::evaluate::{fit_logistic, held_out, majority, Scores};
@@ -67,9 +68,10 @@ pub fn train_cmd(
     Ok((t.model, log))
 }
 
-/// The evaluation's results.
+/// The EMOPIA part of every music-emotion report: the test clips, each model's scores and the
+/// baselines fitted on the other songs (serialised flat into each report's JSON).
 #[derive(Debug, Serialize)]
-pub struct Evaluation {
+pub struct EmopiaScores {
     /// Which clips were scored and how they were chosen.
     pub protocol: String,
     /// Songs and clips scored.
@@ -78,23 +80,46 @@ pub struct Evaluation {
     pub test_clips: usize,
     /// Clips and songs the baselines were fitted on.
     pub train_clips: usize,
-    /// One row per model.
+    /// One row per model, then the majority class and the logistic regression.
     pub scores: Vec<Scores>,
     /// Logistic regression: (L2, validation accuracy) per candidate, and the one chosen.
     pub logistic_search: Vec<(f32, f32)>,
     /// The chosen L2.
     pub logistic_l2: f32,
+}
+
+/// The evaluation's results.
+#[derive(Debug, Serialize)]
+pub struct Evaluation {
+    /// EMOPIA's test clips: the CNN and the baselines.
+    #[serde(flatten)]
+    pub emopia: EmopiaScores,
     /// Size of the ONNX file.
     pub model_bytes: usize,
 }
 
-/// Scores the shipped ONNX model (run by the engine's tract runner, as in the browser) and the
-/// baselines on held-out songs: those of `data` (split by song), or every clip of `test` when given
-/// (an independent EMOPIA-layout folder).
-pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Result<Evaluation> {
-    let bytes =
-        std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
-    let model = EmotionModel::from_bytes(&bytes)?;
+/// A model's probabilities for clips from their log-mels (the middle 30 s, as the browser reads).
+pub fn mel_probs(model: &EmotionModel, mels: &[LogMel]) -> Result<Vec<[f32; 4]>> {
+    Ok(mels
+        .iter()
+        .map(|m| model.predict_mel(&excerpt_mel(m)).map(|p| p.probabilities))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The logistic baseline's probabilities for one clip.
+pub fn logistic_probs(lr: &Logistic, m: &LogMel) -> [f32; 4] {
+    let p = lr.predict(&super::baseline::summary_features(&excerpt_mel(m)));
+    [p[0], p[1], p[2], p[3]]
+}
+
+/// The EMOPIA test set (`test`, or the held-out songs of `data`), the rows `models` scores on it
+/// (its test clips, their log-mels, true quadrants and songs), then the majority class and the
+/// logistic regression fitted on the other songs; returns the fitted logistic too.
+pub fn score_emopia(
+    data: &Path,
+    test: Option<&Path>,
+    models: impl FnOnce(&[Clip], &[LogMel], &[Quadrant], &[&str]) -> Result<Vec<Scores>>,
+) -> Result<(EmopiaScores, Logistic)> {
     let (clips, mels) = load(data)?;
     let (test_clips, test_mels, protocol) = test_set(&clips, &mels, test)?;
     let truth: Vec<Quadrant> = test_clips.iter().map(|c| c.quadrant).collect();
@@ -103,18 +128,7 @@ pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Resu
     songs.sort();
     songs.dedup();
 
-    let mut scores = Vec::new();
-    let cnn: Vec<[f32; 4]> = test_mels
-        .iter()
-        .map(|m| model.predict_mel(&excerpt_mel(m)).map(|p| p.probabilities))
-        .collect::<Result<_, _>>()?;
-    scores.push(Scores::of(
-        "Attune CNN (ONNX under tract, middle 30 s)",
-        &truth,
-        &cnn,
-        &clip_songs,
-    ));
-
+    let mut scores = models(&test_clips, &test_mels, &truth, &clip_songs)?;
     let labelled = |part: Part| -> Vec<(&LogMel, Quadrant)> {
         clips
             .iter()
@@ -133,29 +147,74 @@ pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Resu
         &clip_songs,
     ));
     let (lr, l2, search) = fit_logistic(&fit, &valid);
-    let lrp: Vec<[f32; 4]> = test_mels
-        .iter()
-        .map(|m| {
-            let p = lr.predict(&super::baseline::summary_features(&excerpt_mel(m)));
-            [p[0], p[1], p[2], p[3]]
-        })
-        .collect();
+    let lrp: Vec<[f32; 4]> = test_mels.iter().map(|m| logistic_probs(&lr, m)).collect();
     scores.push(Scores::of(
         "logistic regression on summary audio features",
         &truth,
         &lrp,
         &clip_songs,
     ));
+    Ok((
+        EmopiaScores {
+            protocol,
+            test_songs: songs.len(),
+            test_clips: truth.len(),
+            train_clips: fit.len() + valid.len(),
+            scores,
+            logistic_search: search,
+            logistic_l2: l2,
+        },
+        lr,
+    ))
+}
+
+/// Scores the shipped ONNX model (run by the engine's tract runner, as in the browser) and the
+/// baselines on held-out songs: those of `data` (split by song), or every clip of `test` when given
+/// (an independent EMOPIA-layout folder).
+pub fn evaluate_cmd(data: &Path, test: Option<&Path>, model_path: &Path) -> Result<Evaluation> {
+    let bytes =
+        std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let model = EmotionModel::from_bytes(&bytes)?;
+    let (emopia, _) = score_emopia(data, test, |_, mels, truth, songs| {
+        Ok(vec![Scores::of(
+            "Attune CNN (ONNX under tract, middle 30 s)",
+            truth,
+            &mel_probs(&model, mels)?,
+            songs,
+        )])
+    })?;
     Ok(Evaluation {
-        protocol,
-        test_songs: songs.len(),
-        test_clips: truth.len(),
-        train_clips: fit.len() + valid.len(),
-        scores,
-        logistic_search: search,
-        logistic_l2: l2,
+        emopia,
         model_bytes: bytes.len(),
     })
+}
+
+/// The EMOPIA section of a report: protocol, scores table, the confusion of its first row and the
+/// logistic search. `reads` names what reads the middle 30 s, `first` the first row's model.
+pub fn emopia_markdown(e: &EmopiaScores, reads: &str, first: &str) -> String {
+    let mut s = format!(
+        "Protocol: {}. {} clips from {} songs scored; baselines fitted on {} clips of the other songs. \
+         MIDI rendered with fluidsynth + FluidR3_GM at 22.05 kHz; {reads} the middle 30 s \
+         exactly as the browser does. Valence/arousal accuracy is the sign of the model's expected \
+         valence/arousal.\n\n",
+        e.protocol, e.test_clips, e.test_songs, e.train_clips
+    );
+    s += &scores_table(&e.scores);
+    s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
+    s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
+          4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
+    s += &format!("Confusion of {first} (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n");
+    s += &confusion_table(&e.scores[0]);
+    s += &format!(
+        "\nLogistic regression L2 search (validation accuracy): {}; chosen {}.\n",
+        e.logistic_search
+            .iter()
+            .map(|(l2, a)| format!("{l2}: {a:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        e.logistic_l2,
+    );
+    s
 }
 
 /// The clips scored: every clip of `test` (an independent EMOPIA-layout folder, checked to share
@@ -236,29 +295,8 @@ pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String 
     let mut s = String::from("# Music emotion (EMOPIA renders)\n\n");
     s += "Regenerate: `cargo run --release -p attune-model-export -- emotion evaluate` \
           (add `--test <dir>` for an independent EMOPIA-layout folder).\n\n";
-    s += &format!(
-        "Protocol: {}. {} clips from {} songs scored; baselines fitted on {} clips of the other songs. \
-         MIDI rendered with fluidsynth + FluidR3_GM at 22.05 kHz; the CNN reads the middle 30 s \
-         exactly as the browser does. Valence/arousal accuracy is the sign of the model's expected \
-         valence/arousal.\n\n",
-        e.protocol, e.test_clips, e.test_songs, e.train_clips
-    );
-    s += &scores_table(&e.scores);
-    s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
-    s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
-          4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
-    s += "Confusion of the CNN (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n";
-    s += &confusion_table(&e.scores[0]);
-    s += &format!(
-        "\nLogistic regression L2 search (validation accuracy): {}; chosen {}.\n\nModel file: {} bytes.\n",
-        e.logistic_search
-            .iter()
-            .map(|(l2, a)| format!("{l2}: {a:.3}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        e.logistic_l2,
-        e.model_bytes
-    );
+    s += &emopia_markdown(&e.emopia, "the CNN reads", "the CNN");
+    s += &format!("\nModel file: {} bytes.\n", e.model_bytes);
     if let Some(t) = training {
         s += &format!(
             "\nTraining: {} clips, {} validation clips, best epoch {} of {}, {:.0} s on this machine's CPU (burn flex).\n",

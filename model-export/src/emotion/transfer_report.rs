@@ -3,17 +3,14 @@
 //! the real-audio set's validation and test parts and the free shelf, plus every candidate of the
 //! search. Report: `model-export/reports/emotion-transfer.md`.
 
-use super::dataset::{part_of, Part, Quadrant};
-use super::evaluate::{fit_logistic, majority, Scores};
-use super::excerpt_mel;
+use super::evaluate::Scores;
 use super::musicnn::features::par_map;
-use super::pipeline::{confusion_table, load, scores_table, test_set};
+use super::pipeline::{emopia_markdown, logistic_probs, mel_probs, score_emopia, EmopiaScores};
 use super::real_audio::{Recording, Split};
 use super::render::{render_midi, RENDER_RATE};
 use super::transfer::{self, spread, RealScores, Scored};
 use anyhow::{Context, Result};
 use attune_engine::audio::decode::{decode, MAX_DECODE_SECONDS};
-use attune_engine::audio::LogMel;
 use attune_engine::models::emotion::{EmotionModel, EXCERPT_SECONDS};
 use serde::Serialize;
 use std::path::Path;
@@ -21,20 +18,9 @@ use std::path::Path;
 /// The evaluation's results.
 #[derive(Debug, Serialize)]
 pub struct Evaluation {
-    /// Which clips were scored and how they were chosen.
-    pub protocol: String,
-    /// Songs and clips scored.
-    pub test_songs: usize,
-    /// Clips scored.
-    pub test_clips: usize,
-    /// Clips and songs the baselines were fitted on.
-    pub train_clips: usize,
-    /// One row per model (the candidate first).
-    pub scores: Vec<Scores>,
-    /// Logistic regression: (L2, validation accuracy) per candidate, and the one chosen.
-    pub logistic_search: Vec<(f32, f32)>,
-    /// The chosen L2.
-    pub logistic_l2: f32,
+    /// EMOPIA's test clips: the candidate first, the CNN, the baselines.
+    #[serde(flatten)]
+    pub emopia: EmopiaScores,
     /// Size of the ONNX file.
     pub model_bytes: usize,
     /// The candidate's name (its `attune.candidate` metadata).
@@ -117,66 +103,29 @@ pub fn evaluate_cmd(
     let cnn = EmotionModel::from_bytes(&read(cnn_path)?)?;
     let shipped = crate::onnx::metadata(&bytes, "attune.candidate")
         .unwrap_or_else(|| "transfer model".into());
-    let (clips, mels) = load(data)?;
-    let (test_clips, test_mels, protocol) = test_set(&clips, &mels, test)?;
-    let truth: Vec<Quadrant> = test_clips.iter().map(|c| c.quadrant).collect();
-    let clip_songs: Vec<&str> = test_clips.iter().map(|c| c.song.as_str()).collect();
-    let mut songs = clip_songs.clone();
-    songs.sort();
-    songs.dedup();
-
     // EMOPIA: every model from its own front end; the candidate from rendered samples.
-    let mut scores = Vec::new();
-    eprintln!("candidate on {} rendered EMOPIA clips", test_clips.len());
-    let rendered = par_map(&test_clips, "clips rendered", |c| {
-        Ok(excerpt_of((render_midi(&c.path)?, RENDER_RATE)))
+    let (emopia, lr) = score_emopia(data, test, |test_clips, test_mels, truth, clip_songs| {
+        eprintln!("candidate on {} rendered EMOPIA clips", test_clips.len());
+        let rendered = par_map(test_clips, "clips rendered", |c| {
+            Ok(excerpt_of((render_midi(&c.path)?, RENDER_RATE)))
+        })?;
+        let candidate = Scores::of(
+            &format!("{shipped} (candidate; ONNX under tract)"),
+            truth,
+            &probs_of(&model, &rendered)?,
+            clip_songs,
+        );
+        drop(rendered);
+        Ok(vec![
+            candidate,
+            Scores::of(
+                "EMOPIA CNN (shipped model; log-mel, middle 30 s)",
+                truth,
+                &mel_probs(&cnn, test_mels)?,
+                clip_songs,
+            ),
+        ])
     })?;
-    scores.push(Scores::of(
-        &format!("{shipped} (candidate; ONNX under tract)"),
-        &truth,
-        &probs_of(&model, &rendered)?,
-        &clip_songs,
-    ));
-    drop(rendered);
-    let cnn_probs: Vec<[f32; 4]> = test_mels
-        .iter()
-        .map(|m| cnn.predict_mel(&excerpt_mel(m)).map(|p| p.probabilities))
-        .collect::<Result<_, _>>()?;
-    scores.push(Scores::of(
-        "EMOPIA CNN (shipped model; log-mel, middle 30 s)",
-        &truth,
-        &cnn_probs,
-        &clip_songs,
-    ));
-    let labelled = |part: Part| -> Vec<(&LogMel, Quadrant)> {
-        clips
-            .iter()
-            .zip(&mels)
-            .filter(|(c, _)| part_of(&c.song) == part)
-            .map(|(c, m)| (m, c.quadrant))
-            .collect()
-    };
-    let (fit, valid) = (labelled(Part::Train), labelled(Part::Validation));
-    let train_q: Vec<Quadrant> = fit.iter().map(|(_, q)| *q).collect();
-    let maj = majority(&train_q);
-    scores.push(Scores::of(
-        &format!("majority class ({})", Quadrant::argmax(&maj).name()),
-        &truth,
-        &vec![maj; truth.len()],
-        &clip_songs,
-    ));
-    let (lr, l2, search) = fit_logistic(&fit, &valid);
-    let lr_probs = |m: &LogMel| {
-        let p = lr.predict(&super::baseline::summary_features(&excerpt_mel(m)));
-        [p[0], p[1], p[2], p[3]]
-    };
-    let lrp: Vec<[f32; 4]> = test_mels.iter().map(lr_probs).collect();
-    scores.push(Scores::of(
-        "logistic regression on summary audio features",
-        &truth,
-        &lrp,
-        &clip_songs,
-    ));
 
     // Real audio and the free shelf.
     let d = transfer::load(data)?;
@@ -216,9 +165,10 @@ pub fn evaluate_cmd(
     let lr_real = |x: &[Excerpt]| -> Result<Vec<[f32; 4]>> {
         x.iter()
             .map(|e| {
-                Ok(lr_probs(&attune_engine::audio::log_mel(
-                    &e.samples, e.rate,
-                )?))
+                Ok(logistic_probs(
+                    &lr,
+                    &attune_engine::audio::log_mel(&e.samples, e.rate)?,
+                ))
             })
             .collect()
     };
@@ -245,13 +195,7 @@ pub fn evaluate_cmd(
         })
         .fold(0.0f32, f32::max);
     Ok(Evaluation {
-        protocol,
-        test_songs: songs.len(),
-        test_clips: truth.len(),
-        train_clips: fit.len() + valid.len(),
-        scores,
-        logistic_search: search,
-        logistic_l2: l2,
+        emopia,
         model_bytes: bytes.len(),
         shipped,
         real,
@@ -321,28 +265,7 @@ pub fn markdown(e: &Evaluation, training: Option<&serde_json::Value>) -> String 
     s += "\nGoal (issue 16): test arousal AUC >= 0.85, valence AUC >= 0.75, all four quadrants used; \
           EMOPIA held-out 4Q >= 0.70.\n\n";
     s += "## EMOPIA held-out songs\n\n";
-    s += &format!(
-        "Protocol: {}. {} clips from {} songs scored; baselines fitted on {} clips of the other songs. \
-         MIDI rendered with fluidsynth + FluidR3_GM at 22.05 kHz; every model reads the middle 30 s \
-         exactly as the browser does. Valence/arousal accuracy is the sign of the model's expected \
-         valence/arousal.\n\n",
-        e.protocol, e.test_clips, e.test_songs, e.train_clips
-    );
-    s += &scores_table(&e.scores);
-    s += "\nBrackets: 95% intervals from a bootstrap over songs (2,000 resamples).\n";
-    s += "\nPublished models on EMOPIA *audio* (real recordings, far larger networks) reach 0.76-0.78 \
-          4-quadrant, 0.89-0.92 arousal and 0.81-0.84 valence accuracy.\n\n";
-    s += "Confusion of the candidate (rows: true Q1..Q4, columns: predicted):\n\n| | Q1 | Q2 | Q3 | Q4 |\n|---|---:|---:|---:|---:|\n";
-    s += &confusion_table(&e.scores[0]);
-    s += &format!(
-        "\nLogistic regression L2 search (validation accuracy): {}; chosen {}.\n",
-        e.logistic_search
-            .iter()
-            .map(|(l2, a)| format!("{l2}: {a:.3}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        e.logistic_l2,
-    );
+    s += &emopia_markdown(&e.emopia, "every model reads", "the candidate");
     s += "\n## Every transfer candidate\n\n";
     s += "musicnn (MSD) features averaged over the excerpt's 3 s patches, a head trained with burn \
           (masked binary cross-entropy on the two axes). Chosen by the mean of the validation \
