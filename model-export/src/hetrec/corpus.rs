@@ -331,18 +331,26 @@ pub fn user_items(
     keep: impl Fn(u32) -> bool,
     index_of: &HashMap<u32, ArtistIdx>,
 ) -> Vec<UserItems> {
+    user_items_by_id(corpus, keep, index_of)
+        .into_values()
+        .collect()
+}
+
+/// [`user_items`] keyed by user id (ascending).
+pub fn user_items_by_id(
+    corpus: &Corpus,
+    keep: impl Fn(u32) -> bool,
+    index_of: &HashMap<u32, ArtistIdx>,
+) -> BTreeMap<u32, UserItems> {
     let mut by_user: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();
     for p in corpus.hetrec.plays.iter().filter(|p| keep(p.user)) {
         if let Some(i) = index_of.get(&p.artist) {
             by_user.entry(p.user).or_default().push((i.0, p.plays));
         }
     }
+    for v in by_user.values_mut() {
+        v.sort_unstable();
+        v.dedup_by_key(|x| x.0);
+    }
     by_user
-        .into_values()
-        .map(|mut v| {
-            v.sort_unstable();
-            v.dedup_by_key(|x| x.0);
-            v
-        })
-        .collect()
 }

@@ -1,10 +1,9 @@
 //! The listening log Spark trains on: each kept user's catalogue artists with their play counts
 //! (HetRec ids), the very entries `corpus::user_items` gives the in-process trainer.
 
-use crate::hetrec::corpus::{split_of, Corpus, Split};
+use crate::hetrec::corpus::{index_of, split_of, user_items_by_id, Corpus, Split};
 use anyhow::{Context, Result};
 use attune_engine::Catalog;
-use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -27,18 +26,20 @@ impl Users {
     }
 }
 
-/// `(user, artist id, plays)` rows sorted by user then artist, one per pair.
+/// `(user, artist id, plays)` rows sorted by user then artist id: `corpus::user_items`' entries.
 pub fn entries(corpus: &Corpus, catalog: &Catalog, users: Users) -> Vec<(u32, u32, u64)> {
-    let known: HashSet<u32> = catalog.artists().iter().map(|a| a.id).collect();
-    let mut by_pair: BTreeMap<(u32, u32), u64> = BTreeMap::new();
-    for p in &corpus.hetrec.plays {
-        if users.keep(p.user) && known.contains(&p.artist) {
-            // As `user_items`: a repeated pair keeps its smallest count.
-            let n = by_pair.entry((p.user, p.artist)).or_insert(p.plays);
-            *n = (*n).min(p.plays);
-        }
+    let by_user = user_items_by_id(corpus, |u| users.keep(u), &index_of(catalog));
+    let mut rows = Vec::new();
+    for (user, items) in by_user {
+        let start = rows.len();
+        rows.extend(
+            items
+                .iter()
+                .map(|&(i, plays)| (user, catalog.artists()[i as usize].id, plays)),
+        );
+        rows[start..].sort_unstable_by_key(|r| r.1);
     }
-    by_pair.into_iter().map(|((u, a), n)| (u, a, n)).collect()
+    rows
 }
 
 /// Writes the log as CSV (`user,item,count`) and returns its rows.
