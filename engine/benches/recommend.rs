@@ -15,14 +15,17 @@ mod native {
     pub fn bench(c: &mut Criterion) {
         let rec = support::recommender();
         let likes = support::bench_likes();
-        let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
+        let user = rec
+            .cf()
+            .expect("cf.bin loaded")
+            .fold_in(&likes, FoldIn::LeastSquares);
         let req = support::bench_request(&likes);
         let mut g = c.benchmark_group("recommend");
         g.bench_function("full_request", |b| {
             b.iter(|| black_box(rec.recommend(black_box(&req))))
         });
         g.bench_function("dot_scan_baseline", |b| {
-            b.iter(|| black_box(rec.cf().scores(black_box(&user))))
+            b.iter(|| black_box(rec.cf().expect("cf.bin loaded").scores(black_box(&user))))
         });
         g.finish();
     }

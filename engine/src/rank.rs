@@ -89,10 +89,15 @@ pub struct Drivers {
 }
 
 /// Catalog plus CF models, checked to agree with each other.
+///
+/// A visitor with no likes is ranked from the catalogue alone (popularity and mood), so the
+/// first list needs only `catalog.bin` ([`Recommender::cold`]); the taste models join later
+/// ([`Recommender::with_cf`], [`Recommender::with_taste`]) and change nothing for no likes.
 #[derive(Debug, Clone)]
 pub struct Recommender {
     catalog: Catalog,
-    cf: CfModel,
+    /// SVD++ (`cf.bin`): the "because" neighbour, and the taste without a taste blend.
+    cf: Option<CfModel>,
     /// The shipped taste blend (`taste.bin`); without it the taste is SVD++ (+ NCF).
     taste: Option<TasteModel>,
     /// Cold-start taste: standardised log listener counts.
@@ -102,25 +107,43 @@ pub struct Recommender {
 impl Recommender {
     /// Pairs a catalog with a CF model; fails if their item counts differ.
     pub fn new(catalog: Catalog, cf: CfModel) -> Result<Recommender, AssetError> {
-        if catalog.artists().len() != cf.n_items() {
-            return Err(AssetError::Mismatch(format!(
-                "catalog.bin has {} artists but cf.bin has {} items",
-                catalog.artists().len(),
-                cf.n_items()
-            )));
-        }
+        Recommender::cold(catalog).with_cf(cf)
+    }
+
+    /// The catalogue alone: ranks a visitor without likes exactly as the full recommender does
+    /// (popularity and mood); with likes its taste is popularity until the models join, which
+    /// [`Recommender::has_taste`] tells.
+    pub fn cold(catalog: Catalog) -> Recommender {
         let raw: Vec<f32> = catalog
             .artists()
             .iter()
             .map(|a| (1.0 + a.listeners as f32).ln())
             .collect();
         let popularity = standardise(&raw);
-        Ok(Recommender {
+        Recommender {
             catalog,
-            cf,
+            cf: None,
             taste: None,
             popularity,
-        })
+        }
+    }
+
+    /// Adds the SVD++ model; fails if its item count differs from the catalog's.
+    pub fn with_cf(mut self, cf: CfModel) -> Result<Recommender, AssetError> {
+        if self.catalog.artists().len() != cf.n_items() {
+            return Err(AssetError::Mismatch(format!(
+                "catalog.bin has {} artists but cf.bin has {} items",
+                self.catalog.artists().len(),
+                cf.n_items()
+            )));
+        }
+        self.cf = Some(cf);
+        Ok(self)
+    }
+
+    /// Whether a taste model (the blend or SVD++) is loaded, so that likes change the ranking.
+    pub fn has_taste(&self) -> bool {
+        self.cf.is_some() || self.taste.is_some()
     }
 
     /// Adds the shipped taste model; fails if its item count differs from the catalog's.
@@ -145,9 +168,9 @@ impl Recommender {
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
-    /// The CF model.
-    pub fn cf(&self) -> &CfModel {
-        &self.cf
+    /// The CF model, once loaded.
+    pub fn cf(&self) -> Option<&CfModel> {
+        self.cf.as_ref()
     }
 
     /// The emotional centre of the liked artists (confidence-weighted), if any has an emotion.
@@ -164,13 +187,13 @@ impl Recommender {
         self.taste(likes, None)
     }
 
-    /// Standardised SVD++ scores alone (popularity when there are no likes).
+    /// Standardised SVD++ scores alone (popularity when there are no likes or no `cf.bin`).
     pub fn svd_scores(&self, likes: &[ArtistIdx]) -> Vec<f32> {
-        if likes.is_empty() {
+        let Some(cf) = self.cf.as_ref().filter(|_| !likes.is_empty()) else {
             return self.popularity.clone();
-        }
-        let user: UserVector = self.cf.fold_in(likes, FoldIn::LeastSquares);
-        standardise(&self.cf.scores(&user))
+        };
+        let user: UserVector = cf.fold_in(likes, FoldIn::LeastSquares);
+        standardise(&cf.scores(&user))
     }
 
     /// The taste the ranking uses: the shipped blend ([`TasteModel::scores`]) with the neural
@@ -238,12 +261,13 @@ impl Recommender {
     fn explain(&self, a: ArtistIdx, score: f32, taste: f32, req: &Request<'_>) -> Recommendation {
         let artist = self.catalog.artist(a);
         let fit = req.mood.map(|m| self.fit(a, &m));
+        let svd_neighbour = || self.cf.as_ref()?.strongest_neighbour(a, req.likes);
         let because = match &self.taste {
             Some(t) => t
                 .item_item
                 .strongest_neighbour(a, req.likes)
-                .or_else(|| self.cf.strongest_neighbour(a, req.likes)),
-            None => self.cf.strongest_neighbour(a, req.likes),
+                .or_else(svd_neighbour),
+            None => svd_neighbour(),
         };
         let track = self.best_track(a, req.mood);
         let emotion = track
@@ -443,6 +467,39 @@ mod tests {
         });
         assert_eq!(out[0].artist, ArtistIdx(3));
         assert!(out[0].reason.contains("popular"));
+    }
+
+    #[test]
+    fn the_catalogue_alone_ranks_a_visitor_without_likes_as_the_full_recommender() {
+        let full = rec();
+        let cold = Recommender::cold(full.catalog().clone());
+        assert!(full.has_taste() && !cold.has_taste());
+        for mood in [
+            None,
+            Some(Emotion::va(0.5, -0.7)),
+            Some(Emotion::va(-0.6, 0.8)),
+        ] {
+            let req = Request {
+                likes: &[],
+                mood,
+                mood_strength: MoodStrength::DEFAULT,
+                exclude: &[ArtistIdx(1)],
+                neural: None,
+                k: 3,
+            };
+            assert_eq!(cold.recommend(&req), full.recommend(&req), "{mood:?}");
+        }
+        // With likes it has no taste to offer yet: popularity, and no "because".
+        let liked = cold.recommend(&Request {
+            likes: &[ArtistIdx(0)],
+            mood: None,
+            mood_strength: MoodStrength::DEFAULT,
+            exclude: &[],
+            neural: None,
+            k: 1,
+        });
+        assert_eq!(liked[0].artist, ArtistIdx(3));
+        assert_eq!(liked[0].because, None);
     }
 
     #[test]

@@ -15,7 +15,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn bench_recommend_vs_dot_scan() {
     let rec = support::recommender();
     let likes = support::bench_likes();
-    let user = rec.cf().fold_in(&likes, FoldIn::LeastSquares);
+    let user = rec
+        .cf()
+        .expect("cf.bin loaded")
+        .fold_in(&likes, FoldIn::LeastSquares);
     let req = support::bench_request(&likes);
     let (rounds, reps) = (15, 20);
     let (mut full, mut scan) = (Vec::new(), Vec::new());
@@ -29,7 +32,7 @@ fn bench_recommend_vs_dot_scan() {
         }
         let t1 = support::now_ms();
         for _ in 0..reps {
-            sink += rec.cf().scores(&user)[0];
+            sink += rec.cf().expect("cf.bin loaded").scores(&user)[0];
         }
         let t2 = support::now_ms();
         full.push((t1 - t0) / reps as f64);
@@ -38,7 +41,7 @@ fn bench_recommend_vs_dot_scan() {
             let a = support::now_ms();
             sink += rec.recommend(&req)[0].score;
             let b = support::now_ms();
-            sink += rec.cf().scores(&user)[0];
+            sink += rec.cf().expect("cf.bin loaded").scores(&user)[0];
             let c = support::now_ms();
             each_full.push(b - a);
             each_scan.push(c - b);
@@ -53,7 +56,7 @@ fn bench_recommend_vs_dot_scan() {
     console_log!(
         "BENCH {{\"target\":\"wasm32 (headless Chromium)\",\"items\":{},\"k\":{},\"taste_ials_k\":{},\"likes\":{},\"full_request_ms\":{:.4},\"dot_scan_ms\":{:.4},\"ratio\":{:.2},\"full_request_p50_ms\":{:.4},\"full_request_p95_ms\":{:.4},\"dot_scan_p50_ms\":{:.4},\"dot_scan_p95_ms\":{:.4},\"sink\":{}}}",
         rec.catalog().artists().len(),
-        rec.cf().k(),
+        rec.cf().expect("cf.bin loaded").k(),
         taste_k,
         likes.len(),
         f,

@@ -33,8 +33,14 @@ fn compute() -> Value {
     let strengths = [0.35f32, 1.0];
     let mut out = Vec::new();
     for likes in &like_sets {
-        let ls = rec.cf().fold_in(likes, FoldIn::LeastSquares);
-        let io = rec.cf().fold_in(likes, FoldIn::ImplicitOnly);
+        let ls = rec
+            .cf()
+            .expect("cf.bin loaded")
+            .fold_in(likes, FoldIn::LeastSquares);
+        let io = rec
+            .cf()
+            .expect("cf.bin loaded")
+            .fold_in(likes, FoldIn::ImplicitOnly);
         for mood in moods {
             for s in strengths {
                 let recs = rec.recommend(&Request {

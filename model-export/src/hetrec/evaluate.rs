@@ -265,8 +265,8 @@ pub fn evaluate(
             let scores = match m {
                 Model::Popularity => rec.taste_scores(&[]),
                 Model::SvdppImplicitOnly => {
-                    let uv = rec.cf().fold_in(&likes, FoldIn::ImplicitOnly);
-                    standardise(&rec.cf().scores(&uv))
+                    let cf = rec.cf().expect("the evaluation's recommender has cf.bin");
+                    standardise(&cf.scores(&cf.fold_in(&likes, FoldIn::ImplicitOnly)))
                 }
                 Model::Svdpp => taste.clone(),
                 Model::Hybrid { neural: w, mood: b } => {
