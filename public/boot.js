@@ -68,12 +68,31 @@ if ("serviceWorker" in navigator) {
     bar.append(text, list, retry);
     document.body.append(bar);
   };
+  // The first install's progress, as a quiet line at the foot of the page.
+  var offlineProgress = function (done, total) {
+    var line = document.getElementById("offline-progress");
+    if (done === null || done >= total) {
+      if (line) line.remove();
+      return;
+    }
+    if (!line) {
+      line = document.createElement("p");
+      line.id = "offline-progress";
+      line.className = "offline-progress";
+      line.setAttribute("role", "status");
+      document.body.append(line);
+    }
+    line.textContent = "Keeping Attune for offline use: " + done + " of " + total + " files";
+  };
   if ("BroadcastChannel" in window) {
     new BroadcastChannel("attune-offline").addEventListener("message", function (ev) {
       if (ev.data && ev.data.kind === "install-failed") {
         document.documentElement.dataset.offline = "failed";
         offlineBar(ev.data.failures || []);
+      } else if (ev.data && ev.data.kind === "progress" && !navigator.serviceWorker.controller) {
+        offlineProgress(ev.data.done, ev.data.total);
       } else if (ev.data && ev.data.kind === "installed") {
+        offlineProgress(null);
         document.documentElement.dataset.offline = "installed";
         offlineBar(null);
       }
@@ -90,22 +109,37 @@ if ("serviceWorker" in navigator) {
   var register = function () {
     return navigator.serviceWorker.register(stall ? "/sw.js?stall-ms=" + encodeURIComponent(stall) : "/sw.js");
   };
-  register()
-    .then(function (reg) {
-      if (!document.documentElement.dataset.offline) document.documentElement.dataset.offline = "registered";
-      var watch = function (worker) {
-        worker.addEventListener("statechange", function () {
-          if (worker.state === "installed" && navigator.serviceWorker.controller) showUpdate(worker);
-        });
-      };
-      if (reg.waiting && navigator.serviceWorker.controller) showUpdate(reg.waiting);
-      if (reg.installing) watch(reg.installing);
-      reg.addEventListener("updatefound", function () {
+  // A first install starts once the page's own downloads are over (the app sets <html
+  // data-loaded> and fires "attune-loaded"; 60 s at the latest), so that the offline copy takes
+  // those files from the HTTP cache instead of downloading them again; with a copy in control
+  // (an update check) at once.
+  var whenLoaded = function (go) {
+    var once = function () {
+      if (go) go();
+      go = null;
+    };
+    if (navigator.serviceWorker.controller || document.documentElement.hasAttribute("data-loaded")) return once();
+    window.addEventListener("attune-loaded", once, { once: true });
+    setTimeout(once, 60000);
+  };
+  whenLoaded(function () {
+    register()
+      .then(function (reg) {
+        if (!document.documentElement.dataset.offline) document.documentElement.dataset.offline = "registered";
+        var watch = function (worker) {
+          worker.addEventListener("statechange", function () {
+            if (worker.state === "installed" && navigator.serviceWorker.controller) showUpdate(worker);
+          });
+        };
+        if (reg.waiting && navigator.serviceWorker.controller) showUpdate(reg.waiting);
         if (reg.installing) watch(reg.installing);
+        reg.addEventListener("updatefound", function () {
+          if (reg.installing) watch(reg.installing);
+        });
+      })
+      .catch(function (e) {
+        document.documentElement.dataset.offline = "unavailable";
+        console.warn("Attune works online only here: " + e);
       });
-    })
-    .catch(function (e) {
-      document.documentElement.dataset.offline = "unavailable";
-      console.warn("Attune works online only here: " + e);
-    });
+  });
 }

@@ -10,6 +10,10 @@
 //   (public/boot.js shows them with a Retry).
 // - A new version waits until the page asks for it (the "new version" bar) or every tab is closed,
 //   so an open page never mixes the files of two builds. Activation deletes older caches.
+// - Install starts only after the page's own downloads (public/boot.js waits for the app's
+//   "attune-loaded"), and revalidates each file (cache: no-cache), so a file the page has just
+//   downloaded comes from the HTTP cache instead of a second time; a copy that fails its check is
+//   downloaded afresh once (no-store). Free-shelf audio (LAZY) is kept only once played.
 // - Fetches of this origin are answered from the cache; "Retry" after a failed download
 //   (cache: no-store) goes to the network.
 "use strict";
@@ -40,16 +44,15 @@ function within(promise, abort, url, ms, why) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-/// GETs `url` past every cache; the answer may take 3 x STALL_MS (it can wait behind the page's
-/// own downloads), then the body is read here chunk by chunk, each within STALL_MS.
-async function fetchOk(url) {
+/// GETs `url`, revalidated with the server (`mode` "no-cache": a file the page has just
+/// downloaded comes from the HTTP cache as a 304, not a second time; "no-store" skips every
+/// cache); the answer may take 3 x STALL_MS, then the body is read here chunk by chunk, each
+/// within STALL_MS.
+async function fetchOk(url, mode = "no-cache") {
   const abort = new AbortController();
   let response;
   try {
-    // Its own URL (the server ignores the query): Chromium holds a request back while another
-    // for the same URL, the page's, is in flight.
-    const own = url + (url.includes("?") ? "&" : "?") + "offline-copy=" + BUILD;
-    const answer = fetch(own, { cache: "no-store", signal: abort.signal });
+    const answer = fetch(url, { cache: mode, signal: abort.signal });
     response = await within(answer, abort, url, 3 * STALL_MS, "the server did not answer");
   } catch (e) {
     throw e instanceof Failed ? e : new Failed(url, "the network failed (" + e.message + ")");
@@ -71,6 +74,23 @@ async function fetchOk(url) {
   }
   const body = await new Blob(chunks).arrayBuffer();
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+// Manifest files the offline copy keeps only once the page has used them (free-shelf audio is
+// played by few; "Keep for offline" on the shelf fetches it all).
+const LAZY = /^free\/.+\.ogg$/;
+
+/// Whether `body` has the size and sha256 the manifest `entry` gives.
+async function matches(body, entry) {
+  return body.byteLength === entry.bytes && (await sha256Hex(body)) === entry.sha256;
+}
+
+/// Why `response` is not the file the manifest `entry` describes, or "" when it is.
+async function check(response, entry) {
+  const body = await response.clone().arrayBuffer();
+  if (body.byteLength !== entry.bytes) return "it is " + body.byteLength + " bytes, the manifest says " + entry.bytes;
+  if ((await sha256Hex(body)) !== entry.sha256) return "its contents do not match the manifest (sha256)";
+  return "";
 }
 
 async function sha256Hex(buffer) {
@@ -115,20 +135,39 @@ async function precache() {
   for (const [name] of listed) urls.delete("/public/" + name);
   urls.delete("/public/manifest.json");
   const plain = [...urls].map((url) => async () => cache.put(url, await fetchOk(url)));
+  const older = (await caches.keys()).filter((k) => k.startsWith("attune-") && k !== CACHE);
   const checked = listed.map(([name, entry]) => async () => {
     const url = "/public/" + name;
-    const response = await fetchOk(url);
-    const body = await response.clone().arrayBuffer();
-    if (body.byteLength !== entry.bytes) {
-      throw new Failed(url, "it is " + body.byteLength + " bytes, the manifest says " + entry.bytes);
+    if (LAZY.test(name)) {
+      // Kept when played: an older build's verified copy carries over if it is unchanged.
+      for (const key of older) {
+        const kept = await (await caches.open(key)).match(url);
+        if (kept && (await matches(await kept.clone().arrayBuffer(), entry))) return cache.put(url, kept);
+      }
+      return;
     }
-    if ((await sha256Hex(body)) !== entry.sha256) {
-      throw new Failed(url, "its contents do not match the manifest (sha256)");
+    // The HTTP cache's copy first; a copy that fails its check is downloaded afresh.
+    let response = await fetchOk(url);
+    let problem = await check(response, entry);
+    if (problem) {
+      response = await fetchOk(url, "no-store");
+      problem = await check(response, entry);
     }
+    if (problem) throw new Failed(url, problem);
     await cache.put(url, response);
   });
   // Every download runs to its end, so that every file at fault is named.
-  const failed = (await settleAll([...plain, ...checked]))
+  const tasks = [...plain, ...checked];
+  let done = 0;
+  const counted = tasks.map((task) => async () => {
+    try {
+      return await task();
+    } finally {
+      done += 1;
+      channel.postMessage({ kind: "progress", done, total: tasks.length });
+    }
+  });
+  const failed = (await settleAll(counted))
     .filter((r) => r.status === "rejected")
     .map((r) => r.reason);
   if (failed.length > 0) throw new AggregateError(failed, failed.length + " downloads failed");
@@ -176,7 +215,24 @@ self.addEventListener("fetch", (event) => {
     (async () => {
       const cache = await caches.open(CACHE);
       const key = request.mode === "navigate" ? "/" : url.pathname;
-      return (await cache.match(key)) || fetch(request);
+      const hit = await cache.match(key);
+      if (hit) return hit;
+      const response = await fetch(request);
+      const name = key.replace(/^\/public\//, "");
+      if (response.ok && LAZY.test(name)) await keep(cache, key, name, response.clone());
+      return response;
     })()
   );
 });
+
+/// Keeps a lazily fetched file for offline use once it matches this build's manifest (a file
+/// that does not is only passed on: the page names the fault).
+async function keep(cache, key, name, response) {
+  try {
+    const manifest = await (await cache.match("/public/manifest.json"))?.json();
+    const entry = manifest && manifest.files && manifest.files[name];
+    if (entry && (await matches(await response.clone().arrayBuffer(), entry))) await cache.put(key, response);
+  } catch (e) {
+    console.warn("Attune could not keep " + key + " for offline use: " + e);
+  }
+}

@@ -1,4 +1,5 @@
-//! The root component: loads the assets, then lays out the controls and the recommendations.
+//! The root component: loads the catalogue and shows the first list, then the taste models (the
+//! workers and the offline copy after them); lays out the controls and the recommendations.
 
 use crate::assets::{self, CacheMode};
 use crate::components::about::About;
@@ -17,7 +18,7 @@ use crate::components::strength::StrengthSlider;
 use crate::components::your_data::YourData;
 use crate::ranking::Ranked;
 use crate::state::AppState;
-use crate::user_state::UserState;
+use crate::user_state::{ModelStatus, UserState};
 use attune_engine::Recommender;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -49,19 +50,46 @@ pub fn App(
 ) -> impl IntoView {
     provide_context(state);
     let load = RwSignal::new(Load::Loading);
+    // The recommender with its taste models, once they have arrived after the first list.
+    let tasted = RwSignal::new(None::<Arc<Recommender>>);
     // Only the latest load may report (Retry can start one while another is in flight).
     let generation = StoredValue::new(0u32);
     let start = move |mode: CacheMode| {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
+        let current = move || generation.get_value() == mine;
         load.set(Load::Loading);
+        tasted.set(None);
         spawn_local(async move {
-            let result = assets::load(mode).await;
-            if generation.get_value() == mine {
-                load.set(match result {
-                    Ok(r) => Load::Ready(Arc::new(r)),
-                    Err(e) => Load::Failed(e),
-                });
+            let cold = match assets::load_first(mode).await {
+                Ok(r) => Arc::new(r),
+                Err(e) => {
+                    if current() {
+                        load.set(Load::Failed(e));
+                        assets::announce_settled();
+                    }
+                    return;
+                }
+            };
+            if !current() {
+                return;
+            }
+            load.set(Load::Ready(cold.clone()));
+            // The first list paints before the taste models are requested (the benchmark reads
+            // the mark: scripts/bench.sh, tests/tests/first_visit.rs).
+            assets::next_frame().await;
+            if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = p.mark("attune-first-list");
+            }
+            let result = assets::load_taste(&cold, mode).await;
+            if current() {
+                match result {
+                    Ok(r) => tasted.set(Some(Arc::new(r))),
+                    Err(e) => {
+                        load.set(Load::Failed(e));
+                        assets::announce_settled();
+                    }
+                }
             }
         });
     };
@@ -90,9 +118,28 @@ pub fn App(
         }
         .into_any(),
         Load::Ready(rec) => {
-            let user = UserState::start(rec.clone());
-            let ranked = Ranked::new(rec.clone(), user);
+            let cold = rec.clone();
+            let current = Signal::derive(move || tasted.get().unwrap_or_else(|| cold.clone()));
+            // The workers and their models come after the taste models, never before the list.
+            let user = UserState::start(rec.clone(), Signal::derive(move || tasted.with(Option::is_some)));
+            let ranked = Ranked::new(current, user);
+            // The page's own downloads are over: the offline copy may start (boot.js).
+            Effect::new(move |done: Option<bool>| {
+                if done == Some(true) {
+                    return true;
+                }
+                let settled = tasted.with(Option::is_some)
+                    && !matches!(user.status.get(), ModelStatus::Loading)
+                    && !matches!(user.neural.status.get(), ModelStatus::Loading);
+                if settled {
+                    assets::announce_settled();
+                }
+                settled
+            });
             view! {
+                <p id="taste-loading" class="hint" role="status" hidden=move || tasted.with(Option::is_some)>
+                    "Your first list is ready. Loading the taste models in the background: your likes will shape the list once they arrive\u{2026}"
+                </p>
                 <div class="layout">
                     <div class="controls">
                         <MoodPlane ranked=ranked />
@@ -116,7 +163,11 @@ pub fn App(
     };
 
     view! {
-        <main id="app" data-state=move || load.with(Load::name)>
+        <main
+            id="app"
+            data-state=move || load.with(Load::name)
+            data-taste=move || if tasted.with(Option::is_some) { "ready" } else { "loading" }
+        >
             <header class="top">
                 <h1>
                     <span class="logo" aria-hidden="true"></span>

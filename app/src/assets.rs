@@ -1,7 +1,8 @@
 //! Downloads `public/manifest.json` and the files it lists, then hands them to the engine, which
-//! verifies size and sha256 and decodes them into a [`Recommender`].
+//! verifies size and sha256 and decodes them into a [`Recommender`]: the catalogue first (the
+//! first list needs nothing else), the taste models after it.
 
-use attune_engine::assets::{load_recommender, REQUIRED_FILES};
+use attune_engine::assets::{add_taste, load_cold, FIRST_FILES, TASTE_FILES};
 use attune_engine::heart::parse_rr_text;
 use attune_engine::{Manifest, Recommender};
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,21 +27,38 @@ pub enum CacheMode {
     Bypass,
 }
 
-/// Fetches and verifies everything the recommender needs. The error is a sentence for the user
-/// that names the file at fault.
-pub async fn load(mode: CacheMode) -> Result<Recommender, String> {
+/// Fetches and verifies what the first list needs ([`FIRST_FILES`]: the catalogue). The error
+/// is a sentence for the user that names the file at fault.
+pub async fn load_first(mode: CacheMode) -> Result<Recommender, String> {
     let manifest = fetch_manifest(mode).await?;
-    let mut files: Vec<(&str, Vec<u8>)> = Vec::with_capacity(REQUIRED_FILES.len());
-    for name in REQUIRED_FILES {
+    let files = fetch_all(&FIRST_FILES, mode).await?;
+    load_cold(&manifest, |name| find(&files, name)).map_err(|e| e.to_string())
+}
+
+/// Fetches and verifies the taste models ([`TASTE_FILES`]) and adds them to `cold`'s catalogue.
+pub async fn load_taste(cold: &Recommender, mode: CacheMode) -> Result<Recommender, String> {
+    // The manifest the catalogue was checked against (kept by `load_first`).
+    let manifest = fetch_manifest(CacheMode::Revalidate).await?;
+    let files = fetch_all(&TASTE_FILES, mode).await?;
+    add_taste(cold.clone(), &manifest, |name| find(&files, name)).map_err(|e| e.to_string())
+}
+
+async fn fetch_all<'a>(
+    names: &[&'a str],
+    mode: CacheMode,
+) -> Result<Vec<(&'a str, Vec<u8>)>, String> {
+    let mut files = Vec::with_capacity(names.len());
+    for &name in names {
         files.push((name, fetch_bytes(name, mode).await?));
     }
-    load_recommender(&manifest, |name| {
-        files
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| b.as_slice())
-    })
-    .map_err(|e| e.to_string())
+    Ok(files)
+}
+
+fn find<'a>(files: &'a [(&str, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| b.as_slice())
 }
 
 /// Fetches the demo RR series, checks it against the manifest and parses it (intervals in ms).
@@ -106,6 +124,44 @@ pub fn stall_ms() -> i32 {
         })
         .filter(|&ms: &i32| ms > 0)
         .unwrap_or(STALL_MS)
+}
+
+/// Waits until the browser has painted the current view, so that a download started after it
+/// never holds back the first list: the frame after next, or 250 ms in a hidden tab (which
+/// draws no frames).
+pub async fn next_frame() {
+    let painted = js_sys::Promise::new(&mut |done, _| {
+        let Some(w) = web_sys::window() else {
+            let _ = done.call0(&JsValue::NULL);
+            return;
+        };
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, 250);
+        let next = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if let Some(w) = web_sys::window() {
+                let _ = w.request_animation_frame(&done);
+            }
+        });
+        let _ = w.request_animation_frame(next.unchecked_ref());
+    });
+    let _ = JsFuture::from(painted).await;
+}
+
+/// Tells `boot.js` that the page's own downloads are over or failed, so that the offline copy
+/// may start without downloading any file a second time: `<html data-loaded>` and the
+/// `attune-loaded` event on the window.
+pub fn announce_settled() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Some(root) = window.document().and_then(|d| d.document_element()) {
+        if root.has_attribute("data-loaded") {
+            return;
+        }
+        let _ = root.set_attribute("data-loaded", "");
+    }
+    if let Ok(event) = web_sys::Event::new("attune-loaded") {
+        let _ = window.dispatch_event(&event);
+    }
 }
 
 /// Waits `ms` milliseconds.

@@ -61,9 +61,10 @@ pub struct Ranked {
 
 impl Ranked {
     /// Memos over the app state's likes, mood, strength and live arousal and the model's estimate.
-    pub fn new(rec: Arc<Recommender>, user: UserState) -> Ranked {
+    /// `rec` grows once the taste models arrive (the catalogue stays): the lists follow it.
+    pub fn new(rec: Signal<Arc<Recommender>>, user: UserState) -> Ranked {
         let state = AppState::get();
-        let r = rec.clone();
+        let r = rec.get_untracked();
         let to_idx = move |ids: &[u32]| {
             let catalog = r.catalog();
             ids.iter()
@@ -96,19 +97,19 @@ impl Ranked {
         let state_of = move |live| fuse(blend.get().map(|b| b.emotion), strength.get(), live);
         let baseline = move || fuse(state.mood.get(), strength.get(), None);
         let current = Memo::new(move |_| state_of(state.live()));
-        let r = rec.clone();
         let stated = Memo::new(move |_| {
             let n = neural.get();
+            let r = rec.get();
             likes.with(|(l, x)| rank(&r, l, x, n.as_deref().map(Vec::as_slice), &baseline()))
         });
         // Equal states give equal lists: reuse the one already ranked.
-        let r = rec.clone();
         let blended = Memo::new(move |_| {
             let before_heart = state_of(None);
             if before_heart == baseline() {
                 stated.get()
             } else {
                 let n = neural.get();
+                let r = rec.get();
                 likes.with(|(l, x)| rank(&r, l, x, n.as_deref().map(Vec::as_slice), &before_heart))
             }
         });
@@ -118,7 +119,8 @@ impl Ranked {
                 blended.get()
             } else {
                 let n = neural.get();
-                likes.with(|(l, x)| rank(&rec, l, x, n.as_deref().map(Vec::as_slice), &now))
+                let r = rec.get();
+                likes.with(|(l, x)| rank(&r, l, x, n.as_deref().map(Vec::as_slice), &now))
             }
         });
         let uses_neural = Memo::new(move |_| {

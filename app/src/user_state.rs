@@ -91,9 +91,10 @@ pub fn period_name(p: Option<DayPeriod>) -> &'static str {
 }
 
 impl UserState {
-    /// Starts the worker, loads the model into it, and renews the estimate whenever the
-    /// history (or My library, whose files' emotions it reads) changes and every minute.
-    pub fn start(rec: Arc<Recommender>) -> UserState {
+    /// Starts the worker once `go` holds (after the first list and the taste models), loads the
+    /// model into it, and renews the estimate whenever the history (or My library, whose files'
+    /// emotions it reads) changes and every minute.
+    pub fn start(rec: Arc<Recommender>, go: Signal<bool>) -> UserState {
         let app = AppState::get();
         let n_items = rec.catalog().artists().len();
         let this = UserState {
@@ -108,7 +109,16 @@ impl UserState {
             loaded: StoredValue::new(false),
             n_items,
         };
-        this.start_worker();
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let now = go.get();
+            if now {
+                this.start_worker();
+            }
+            now
+        });
         if let Ok(handle) =
             set_interval_with_handle(move || this.now_ms.set(js_sys::Date::now()), RENEW_EVERY)
         {

@@ -2,7 +2,8 @@
 //! (`public/free/`, `engine::free_tracks`), placed on the plane by the music-emotion model and ranked by
 //! closeness to the current state. Each plays here: on "Play" the file is downloaded, checked
 //! against the manifest and handed to an `<audio>` element as an object URL; a file that fails
-//! the check gets its own message and the rest still play.
+//! the check gets its own message and the rest still play. Audio downloads only when played
+//! (the offline copy then keeps it), or all at once on "Keep for offline".
 
 use crate::assets::load_verified;
 use crate::ranking::Ranked;
@@ -74,6 +75,42 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                     },
                 );
             });
+        });
+    };
+    // "Keep for offline": every track through the offline copy, which keeps each verified one
+    // (unplayed tracks are not part of the first download).
+    let kept: RwSignal<Option<String>> = RwSignal::new(None);
+    let keep_all = move |files: Vec<String>| {
+        if !offline_copy_running() {
+            kept.set(Some(
+                "The offline copy is not installed yet (it follows the first visit's downloads):                  try again in a moment."
+                    .into(),
+            ));
+            return;
+        }
+        kept.set(Some(format!("Keeping 0 of {} tracks\u{2026}", files.len())));
+        spawn_local(async move {
+            let mut failed = Vec::new();
+            for (i, file) in files.iter().enumerate() {
+                if let Err(e) = load_verified(file).await {
+                    failed.push(e);
+                }
+                kept.set(Some(format!(
+                    "Keeping {} of {} tracks\u{2026}",
+                    i + 1,
+                    files.len()
+                )));
+            }
+            kept.set(Some(if failed.is_empty() {
+                format!("All {} tracks are kept for offline use.", files.len())
+            } else {
+                format!(
+                    "{} of {} tracks are kept for offline use; not downloaded: {}",
+                    files.len() - failed.len(),
+                    files.len(),
+                    failed.join("; ")
+                )
+            }));
         });
     };
     let mood = move || ranked.current.get().emotion.or_else(|| state.mood.get());
@@ -171,6 +208,8 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                         .collect();
                     rest.sort_by(|a, b| a.title.cmp(&b.title));
                     let more = format!("{} more free tracks", rest.len());
+                    let files: Vec<String> = s.tracks.iter().map(|t| t.file.clone()).collect();
+                    let count = s.tracks.len();
                     view! {
                         <p class="hint" id="free-target">{note}</p>
                         <ol id="free-tracks" data-valence=tv data-arousal=ta>
@@ -180,10 +219,31 @@ pub fn FreeShelfCard(ranked: Ranked) -> impl IntoView {
                             <summary>{more}</summary>
                             <ul class="free-more">{rest.into_iter().map(row).collect_view()}</ul>
                         </details>
+                        <p class="free-keep">
+                            <button type="button" id="free-keep" class="secondary"
+                                on:click=move |_| keep_all(files.clone())>
+                                {format!("Keep all {count} tracks for offline")}
+                            </button>
+                            " Played tracks are kept for offline use; the others download only when played or kept here."
+                        </p>
+                        <p id="free-keep-status" role="status" hidden=move || kept.with(Option::is_none)>
+                            {move || kept.get().unwrap_or_default()}
+                        </p>
                     }
                     .into_any()
                 }
             }}
         </section>
     }
+}
+
+/// Whether an offline copy (the service worker) controls this page, so that a download through
+/// it is kept.
+fn offline_copy_running() -> bool {
+    let get = |v: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(v, &k.into()).ok();
+    web_sys::window()
+        .and_then(|w| get(&w.navigator().into(), "serviceWorker"))
+        .filter(|c| !c.is_undefined())
+        .and_then(|c| get(&c, "controller"))
+        .is_some_and(|c| !c.is_null() && !c.is_undefined())
 }
