@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): one recommendation request vs a plain dot-product scan, natively
-# (criterion) and in wasm32 in headless Chromium, each pair timed in one run. Writes
-# public/report/bench.json and refreshes the manifest.
+# (criterion) and in wasm32 in headless Chromium, each pair timed in one run; the models; the
+# first visit's bytes and time. Writes public/report/bench*.json and refreshes the manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -74,4 +74,17 @@ print(json.dumps({"wasm": wasm, "native": native,
                   "model_bytes": os.path.getsize("public/models/ncf.onnx")}, indent=1))
 PY
 cat public/report/bench-ncf.json
+# First visit (issue 17): bytes before the first top 10 and in all, time to the first list, per
+# file, with the test server acting as a static host (gzip, ETag, 304) and a fresh Chromium
+# profile. Measures the built site: dist/ (trunk build --release) must be current.
+[ -f dist/index.html ] || trunk build --release
+ATTUNE_BENCH_FIRST_VISIT="$PWD/public/report/bench-first-visit.json" \
+  cargo test -p attune-e2e --test first_visit -- --test-threads=1
+python3 - <<'PY'
+import json
+d = json.load(open("public/report/bench-first-visit.json"))
+b, v = d["before_first_list"], d["first_visit"]
+print(f"first list: {b['bytes']} B in {b['requests']} requests, {d['first_list_ms']:.0f} ms; "
+      f"first visit: {v['bytes']} B in {v['requests']} requests")
+PY
 cargo run -q -p attune-model-export -- manifest --out public

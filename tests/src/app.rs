@@ -39,14 +39,15 @@ const LIKES_JS: &str =
     "[...document.querySelectorAll('#likes li')].map(li => li.dataset.artistId ?? '')";
 
 impl Harness {
-    /// Waits for `data-state="ready"`; fails at once if the app shows its error state.
+    /// Waits for `data-state="ready"` with the taste models in (`data-taste="ready"`: the first
+    /// list comes before them); fails at once if the app shows its error state.
     pub async fn wait_ready(&mut self) -> Result<()> {
         let v = self
             .wait_js(
-                "#app[data-state=ready]",
-                "(() => { const s = document.querySelector('#app')?.dataset.state; \
+                "#app[data-state=ready][data-taste=ready]",
+                "(() => { const app = document.querySelector('#app'); const s = app?.dataset.state; \
                   if (s === 'error') return {error: document.querySelector('#asset-error')?.innerText ?? ''}; \
-                  return s === 'ready'; })()",
+                  return s === 'ready' && app.dataset.taste === 'ready'; })()",
             )
             .await?;
         if let Some(err) = v.get("error") {

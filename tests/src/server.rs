@@ -65,6 +65,8 @@ pub struct Request {
     pub path: String,
     /// Status code answered.
     pub status: u16,
+    /// Body bytes sent (after compression, in host mode).
+    pub bytes: usize,
 }
 
 #[derive(Default)]
@@ -73,6 +75,10 @@ struct State {
     faults: Mutex<HashMap<String, Fault>>,
     offline: AtomicBool,
     stop: AtomicBool,
+    /// Answers as a static host does (see [`StaticServer::host_like`]).
+    host: AtomicBool,
+    /// Gzipped bodies by path, with the ETag they were made for.
+    gzipped: Mutex<HashMap<String, (String, Vec<u8>)>>,
 }
 
 /// Serves a directory on `127.0.0.1:<free port>` until dropped.
@@ -131,6 +137,14 @@ impl StaticServer {
         self.state.offline.store(offline, Ordering::SeqCst);
     }
 
+    /// While `true`, answers as a static host does (what the first-visit test and benchmark
+    /// measure): `Cache-Control: no-cache` with an `ETag`, `304 Not Modified` for a matching
+    /// `If-None-Match`, and gzip for a client that accepts it (not for Ogg audio). Otherwise
+    /// every answer is `no-store` and uncompressed.
+    pub fn host_like(&self, on: bool) {
+        self.state.host.store(on, Ordering::SeqCst);
+    }
+
     /// Removes all injected faults.
     pub fn clear_faults(&self) {
         lock(&self.state.faults).clear();
@@ -170,6 +184,8 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
         let (method, target) = (method.to_string(), target.to_string());
         let mut body_len = 0usize;
         let mut close = false;
+        let mut gzip_ok = false;
+        let mut if_none_match = None;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
@@ -181,6 +197,13 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
             }
             if lower.starts_with("connection:") && lower.contains("close") {
                 close = true;
+            }
+            if let Some(v) = lower.strip_prefix("accept-encoding:") {
+                gzip_ok = v.contains("gzip");
+            }
+            // The ETags made here are lower case.
+            if let Some(v) = lower.strip_prefix("if-none-match:") {
+                if_none_match = Some(v.trim().to_string());
             }
         }
         std::io::copy(
@@ -197,6 +220,7 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
                 method: method.clone(),
                 path: path.clone(),
                 status: 0,
+                bytes: 0,
             });
             if offline {
                 return Ok(());
@@ -204,8 +228,24 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
             log.len() - 1
         };
         let fault = fault_for(&lock(&state.faults), &path);
-        let (status, ctype, body) = respond(&method, &path, root, fault);
-        lock(&state.log)[entry].status = status;
+        let (mut status, ctype, mut body) = respond(&method, &path, root, fault);
+        let mut extra = String::from("Cache-Control: no-store\r\n");
+        if state.host.load(Ordering::SeqCst) && status == 200 && fault.is_none() {
+            let etag = etag(&body);
+            extra = format!("Cache-Control: no-cache\r\nETag: {etag}\r\nVary: Accept-Encoding\r\n");
+            if if_none_match.as_deref() == Some(etag.as_str()) {
+                status = 304;
+                body.clear();
+            } else if gzip_ok && !path.ends_with(".ogg") {
+                body = gzipped(state, &path, &etag, &body);
+                extra.push_str("Content-Encoding: gzip\r\n");
+            }
+        }
+        {
+            let mut log = lock(&state.log);
+            log[entry].status = status;
+            log[entry].bytes = body.len();
+        }
         let (announced, sent, close) = match (status, fault) {
             (200, Some(Fault::WrongLength)) => (body.len() + 1, body.len(), true),
             (200, Some(Fault::Stall)) => (body.len(), body.len() / 2, true),
@@ -213,7 +253,7 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
         };
         let head = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {announced}\r\n\
-             Cache-Control: no-store\r\nConnection: {}\r\n\r\n",
+             {extra}Connection: {}\r\n\r\n",
             reason(status),
             if close { "close" } else { "keep-alive" },
         );
@@ -271,6 +311,30 @@ fn respond(
         _ => {}
     }
     (200, mime_type(&file), body)
+}
+
+/// A strong validator for `body` (FNV-1a over its bytes, and its length).
+fn etag(body: &[u8]) -> String {
+    let h = body.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("\"{h:016x}-{}\"", body.len())
+}
+
+/// `body` gzipped at level 6 (a static host's usual setting), made once per path and ETag.
+fn gzipped(state: &State, path: &str, etag: &str, body: &[u8]) -> Vec<u8> {
+    if let Some((tag, gz)) = lock(&state.gzipped).get(path) {
+        if tag == etag {
+            return gz.clone();
+        }
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let gz = enc
+        .write_all(body)
+        .and_then(|()| enc.finish())
+        .unwrap_or_default();
+    lock(&state.gzipped).insert(path.to_string(), (etag.to_string(), gz.clone()));
+    gz
 }
 
 /// Flips up to 64 bytes in the middle of `data`, keeping its length.
@@ -349,6 +413,7 @@ pub fn mime_type(file: &Path) -> &'static str {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        304 => "Not Modified",
         404 => "Not Found",
         500 => "Internal Server Error",
         405 => "Method Not Allowed",
