@@ -189,6 +189,58 @@ impl Graph {
     }
 }
 
+/// `bytes` (a serialized model) with every float initializer of at least `min_elements` values
+/// stored as float16 and cast back to float32 by a `Cast` node in front of the graph: half the
+/// file, and tract folds the casts into float32 constants when it loads the model, so the
+/// arithmetic stays float32. Returns the new bytes and how many initializers were halved.
+pub fn weights_to_f16(bytes: &[u8], min_elements: usize) -> anyhow::Result<(Vec<u8>, usize)> {
+    let mut model = ModelProto::decode(bytes)?;
+    let graph = model
+        .graph
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("the model has no graph"))?;
+    let mut casts = Vec::new();
+    for init in &mut graph.initializer {
+        let n: i64 = init.dims.iter().product();
+        if init.data_type != DataType::Float as i32 || (n as usize) < min_elements {
+            continue;
+        }
+        let values: Vec<f32> = if init.raw_data.is_empty() {
+            std::mem::take(&mut init.float_data)
+        } else {
+            init.raw_data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect()
+        };
+        anyhow::ensure!(
+            values.len() == n as usize,
+            "{}: {} values for {n}",
+            init.name,
+            values.len()
+        );
+        let name = std::mem::take(&mut init.name);
+        init.name = format!("{name}_f16");
+        init.data_type = DataType::Float16 as i32;
+        init.raw_data = values
+            .iter()
+            .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+            .collect();
+        casts.push(NodeProto {
+            input: vec![init.name.clone()],
+            output: vec![name.clone()],
+            name: format!("Cast_{name}"),
+            op_type: "Cast".into(),
+            attribute: vec![Attr::Int("to", DataType::Float as i64).proto()],
+            ..Default::default()
+        });
+    }
+    let halved = casts.len();
+    casts.append(&mut graph.node);
+    graph.node = casts;
+    Ok((model.encode_to_vec(), halved))
+}
+
 /// The string property `key` of a serialized model's metadata, if it has one.
 pub fn metadata(bytes: &[u8], key: &str) -> Option<String> {
     ModelProto::decode(bytes)
@@ -203,6 +255,51 @@ pub fn metadata(bytes: &[u8], key: &str) -> Option<String> {
 mod tests {
     use super::*;
     use tract_onnx::prelude::*;
+
+    #[test]
+    fn halved_weights_run_under_tract_within_float16_rounding() {
+        let w: Vec<f32> = (0..64).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+        let mut g = super::Graph::new("t");
+        let x = g.input("x", &[Dim::Fixed(1), Dim::Fixed(8)]);
+        let wc = g.constant("w", &[8, 8], &w);
+        let b = g.constant("b", &[8], &[0.25; 8]);
+        let y = g.node("Gemm", &[&x, &wc, &b], vec![], Some("y"));
+        g.output(&y, &[Dim::Fixed(1), Dim::Fixed(8)]);
+        let full = g.into_bytes("test", &[("k", "v".into())]);
+        let (half, n) = weights_to_f16(&full, 16).unwrap();
+        assert_eq!(
+            n, 1,
+            "only the 64-value weight is halved, not the 8-value bias"
+        );
+        assert!(
+            half.len() + 64 < full.len(),
+            "{} vs {}",
+            half.len(),
+            full.len()
+        );
+        assert_eq!(metadata(&half, "k").as_deref(), Some("v"));
+        let run = |bytes: &[u8]| -> Vec<f32> {
+            let model = tract_onnx::onnx()
+                .model_for_read(&mut &bytes[..])
+                .unwrap()
+                .into_optimized()
+                .unwrap()
+                .into_runnable()
+                .unwrap();
+            let input =
+                tract_ndarray::Array2::from_shape_fn((1, 8), |(_, j)| j as f32 - 3.5).into_tensor();
+            let out = model.run(tvec!(input.into())).unwrap();
+            let out = out[0].to_plain_array_view::<f32>().unwrap();
+            out.iter().copied().collect()
+        };
+        let (a, b) = (run(&full), run(&half));
+        // float16 keeps 11 bits: each weight within 2^-11 of itself, relatively.
+        let bound: f32 = (0..8).map(|j| (j as f32 - 3.5).abs() * 3.0).sum::<f32>() / 2048.0;
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= bound, "{x} vs {y} (bound {bound})");
+        }
+        assert_ne!(a, b, "the weights were not rounded");
+    }
 
     #[test]
     fn a_written_gemm_runs_under_tract_with_a_symbolic_batch() {
