@@ -130,13 +130,7 @@ impl Recommender {
 
     /// Adds the SVD++ model; fails if its item count differs from the catalog's.
     pub fn with_cf(mut self, cf: CfModel) -> Result<Recommender, AssetError> {
-        if self.catalog.artists().len() != cf.n_items() {
-            return Err(AssetError::Mismatch(format!(
-                "catalog.bin has {} artists but cf.bin has {} items",
-                self.catalog.artists().len(),
-                cf.n_items()
-            )));
-        }
+        self.check_items("cf.bin", cf.n_items())?;
         self.cf = Some(cf);
         Ok(self)
     }
@@ -148,15 +142,20 @@ impl Recommender {
 
     /// Adds the shipped taste model; fails if its item count differs from the catalog's.
     pub fn with_taste(mut self, taste: TasteModel) -> Result<Recommender, AssetError> {
-        if taste.n_items() != self.catalog.artists().len() {
-            return Err(AssetError::Mismatch(format!(
-                "catalog.bin has {} artists but taste.bin has {} items",
-                self.catalog.artists().len(),
-                taste.n_items()
-            )));
-        }
+        self.check_items("taste.bin", taste.n_items())?;
         self.taste = Some(taste);
         Ok(self)
+    }
+
+    /// A `Mismatch` unless `file` has one item per catalog artist.
+    fn check_items(&self, file: &str, items: usize) -> Result<(), AssetError> {
+        let artists = self.catalog.artists().len();
+        if items == artists {
+            return Ok(());
+        }
+        Err(AssetError::Mismatch(format!(
+            "catalog.bin has {artists} artists but {file} has {items} items"
+        )))
     }
 
     /// The shipped taste model, if loaded.

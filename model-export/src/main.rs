@@ -324,14 +324,7 @@ fn main() -> Result<()> {
             let rec = load_assets(&out)?;
             let corpus = Corpus::load(&data)?;
             let r = ncf::train_cmd(&rec, &corpus, &out, quick)?;
-            let md = ncf::markdown(&r);
-            print!("{md}");
-            std::fs::create_dir_all(out.join("report"))?;
-            std::fs::write(out.join("report/ncf-training.md"), md)?;
-            std::fs::write(
-                out.join("report/ncf-training.json"),
-                serde_json::to_string_pretty(&r)? + "\n",
-            )?;
+            manifest::write_report(&out.join("report"), "ncf-training", &ncf::markdown(&r), &r)?;
             manifest::write_manifest(&out)
         }
         Cmd::Compact {
@@ -340,14 +333,7 @@ fn main() -> Result<()> {
             let rec = load_assets(&out)?;
             let corpus = Corpus::load(&data)?;
             let r = compact::run(&rec, &corpus, &out)?;
-            let md = compact::markdown(&r);
-            print!("{md}");
-            std::fs::create_dir_all(out.join("report"))?;
-            std::fs::write(out.join("report/compact.md"), md)?;
-            std::fs::write(
-                out.join("report/compact.json"),
-                serde_json::to_string_pretty(&r)? + "\n",
-            )?;
+            manifest::write_report(&out.join("report"), "compact", &compact::markdown(&r), &r)?;
             manifest::write_manifest(&out)
         }
         Cmd::Tune {

@@ -6,6 +6,18 @@ use attune_engine::manifest::{Manifest, FORMAT_VERSION};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Writes `dir/name.md` and `dir/name.json` (pretty, newline-terminated) and prints the markdown.
+pub fn write_report(dir: &Path, name: &str, md: &str, json: &impl serde::Serialize) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(format!("{name}.md")), md)?;
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_string_pretty(json)? + "\n",
+    )?;
+    print!("{md}");
+    Ok(())
+}
+
 /// Rewrites `manifest.json` with the size and sha256 of every file under `out` (except itself).
 pub fn write_manifest(out: &Path) -> Result<()> {
     let mut files = BTreeMap::new();

@@ -256,6 +256,17 @@ mod tests {
     use super::*;
     use tract_onnx::prelude::*;
 
+    /// A written model, loaded and optimised by tract as the engine does.
+    fn runnable(bytes: &[u8]) -> Arc<TypedRunnableModel> {
+        tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap()
+    }
+
     #[test]
     fn halved_weights_run_under_tract_within_float16_rounding() {
         let w: Vec<f32> = (0..64).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
@@ -279,13 +290,7 @@ mod tests {
         );
         assert_eq!(metadata(&half, "k").as_deref(), Some("v"));
         let run = |bytes: &[u8]| -> Vec<f32> {
-            let model = tract_onnx::onnx()
-                .model_for_read(&mut &bytes[..])
-                .unwrap()
-                .into_optimized()
-                .unwrap()
-                .into_runnable()
-                .unwrap();
+            let model = runnable(bytes);
             let input =
                 tract_ndarray::Array2::from_shape_fn((1, 8), |(_, j)| j as f32 - 3.5).into_tensor();
             let out = model.run(tvec!(input.into())).unwrap();
@@ -309,14 +314,7 @@ mod tests {
         let b = g.constant("b", &[3], &[0.5, 0.0, -0.5]);
         let y = g.node("Gemm", &[&x, &w, &b], vec![], Some("y"));
         g.output(&y, &[Dim::Named("batch"), Dim::Fixed(3)]);
-        let bytes = g.into_bytes("test", &[]);
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .unwrap()
-            .into_optimized()
-            .unwrap()
-            .into_runnable()
-            .unwrap();
+        let model = runnable(&g.into_bytes("test", &[]));
         let input = tract_ndarray::arr2(&[[1.0f32, 1.0], [0.0, 2.0]]).into_tensor();
         let out = model.run(tvec!(input.into())).unwrap();
         let out = out[0].to_plain_array_view::<f32>().unwrap();

@@ -639,14 +639,7 @@ pub fn command(data: &Path, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     let corpus = Corpus::load(data)?;
     let r = run(&corpus, out)?;
-    let md = markdown(&r);
-    print!("{md}");
-    std::fs::create_dir_all(out.join("report"))?;
-    std::fs::write(out.join("report/sequential.md"), md)?;
-    std::fs::write(
-        out.join("report/sequential.json"),
-        serde_json::to_string_pretty(&r)? + "\n",
-    )?;
+    crate::manifest::write_report(&out.join("report"), "sequential", &markdown(&r), &r)?;
     crate::manifest::write_manifest(out)?;
     eprintln!("sequential: {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

@@ -4,6 +4,7 @@ use super::factors::Missing;
 use super::log::Users;
 use super::{import, log, parity, scale, tune, SETTINGS};
 use crate::hetrec::corpus::Corpus;
+use crate::manifest::write_report;
 use crate::taste::search::Data;
 use anyhow::{bail, Result};
 use attune_engine::taste::{TasteModel, TASTE_FILE};
@@ -79,18 +80,6 @@ pub fn import_factors(parquet: &Path, out: &Path, missing: Missing) -> Result<()
         r.run.seconds,
         r.missing
     );
-    Ok(())
-}
-
-/// Writes `dir/name.md` and `dir/name.json` and prints the markdown.
-fn write_report(dir: &Path, name: &str, md: &str, json: &impl serde::Serialize) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(format!("{name}.md")), md)?;
-    std::fs::write(
-        dir.join(format!("{name}.json")),
-        serde_json::to_string_pretty(json)? + "\n",
-    )?;
-    print!("{md}");
     Ok(())
 }
 
