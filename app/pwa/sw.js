@@ -82,12 +82,16 @@ const LAZY = /^free\/.+\.ogg$/;
 
 /// Whether `body` has the size and sha256 the manifest `entry` gives.
 async function matches(body, entry) {
-  return body.byteLength === entry.bytes && (await sha256Hex(body)) === entry.sha256;
+  return (await mismatch(body, entry)) === "";
 }
 
 /// Why `response` is not the file the manifest `entry` describes, or "" when it is.
 async function check(response, entry) {
-  const body = await response.clone().arrayBuffer();
+  return mismatch(await response.clone().arrayBuffer(), entry);
+}
+
+/// Why `body` is not the file the manifest `entry` describes, or "".
+async function mismatch(body, entry) {
   if (body.byteLength !== entry.bytes) return "it is " + body.byteLength + " bytes, the manifest says " + entry.bytes;
   if ((await sha256Hex(body)) !== entry.sha256) return "its contents do not match the manifest (sha256)";
   return "";
