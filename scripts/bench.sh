@@ -87,4 +87,22 @@ b, v = d["before_first_list"], d["first_visit"]
 print(f"first list: {b['bytes']} B in {b['requests']} requests, {d['first_list_ms']:.0f} ms; "
       f"first visit: {v['bytes']} B in {v['requests']} requests")
 PY
+# A catalogue of a million items (issue 17): the first list from the first shard, per-request
+# p50/p95 of the int8 scan beside the exact f32 scan in the same run, in Chromium (one scan
+# worker) and natively, recall@10; the catalogue is synthetic (model-export scale, real artists
+# embedded) and is written under target/scale-1000000, never shipped.
+cargo run -q -p attune-model-export -- scale --items 1000000 --users 200 --dir target/scale-1000000
+ATTUNE_BENCH_SCALE="$PWD/public/report/bench-scale.json" \
+  cargo test -p attune-e2e --test scale -- --test-threads=1
+python3 - <<'PY'
+import json
+d = json.load(open("public/report/bench-scale.json"))
+f, n = d["first_list"], d["native"]
+print(f"scale: {d['items']} items, {d['bytes']} B; first list {f['bytes']} B, {f['ms']:.0f} ms")
+for key in ["chromium_default_workers", "chromium_one_worker"]:
+    c = d[key]
+    print(f"  {key}: p50/p95 {c['fast_ms_page']['p50']:.2f}/{c['fast_ms_page']['p95']:.2f} ms on the page "
+          f"(exact scan {c['exact_scan_ms']['p50']:.1f}/{c['exact_scan_ms']['p95']:.1f}), recall@10 {c['recall_at_10_vs_exact']:.4f}")
+print(f"  native: {n['fast_ms']['p50']:.2f}/{n['fast_ms']['p95']:.2f} ms (exact {n['exact_ms']['p50']:.1f}/{n['exact_ms']['p95']:.1f})")
+PY
 cargo run -q -p attune-model-export -- manifest --out public

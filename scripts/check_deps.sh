@@ -7,6 +7,7 @@
 #                 threads or clocks in its code (tests aside)
 #   app           does not link tract (the models run in the worker, app/worker)
 #   app/worker    no leptos (it never touches the DOM)
+#   app/scan      no leptos and no tract (the large catalogue's first list waits for it: small)
 #   model-export  no crate depends on it (nothing of the pipeline ships to the browser)
 #   tests (e2e)   does not depend on the app or the worker (it sees only the DOM contract)
 set -euo pipefail
@@ -38,11 +39,14 @@ $hits"
 app=$(crates -p attune-app)
 grep -q '^tract' <<<"$app" && broken "the main app links tract: $(grep '^tract' <<<"$app" | tr '\n' ' ')"
 has leptos "$(crates -p attune-analyse)" && broken "the worker (attune-analyse) depends on leptos"
+scan=$(crates -p attune-scan)
+has leptos "$scan" && broken "the scan worker (attune-scan) depends on leptos"
+grep -q '^tract' <<<"$scan" && broken "the scan worker (attune-scan) links tract"
 
 users=$(cargo tree -q -e normal --prefix none --workspace -i attune-model-export | awk '{print $1}' | sort -u)
 [ "$users" = "attune-model-export" ] || broken "crates depend on model-export: $(grep -v '^attune-model-export$' <<<"$users" | tr '\n' ' ')"
 e2e=$(cargo tree -q -e normal --prefix none -p attune-e2e | awk '{print $1}' | sort -u)
-for c in attune-app attune-analyse; do
+for c in attune-app attune-analyse attune-scan; do
   has "$c" "$e2e" && broken "the end-to-end tests depend on $c"
 done
 

@@ -218,7 +218,8 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      const key = request.mode === "navigate" ? "/" : url.pathname;
+      // The app is one page: its navigations are "/"; other pages (scale.html) are their own.
+      const key = request.mode === "navigate" && !url.pathname.endsWith(".html") ? "/" : url.pathname;
       const hit = await cache.match(key);
       if (hit) return hit;
       const response = await fetch(request);

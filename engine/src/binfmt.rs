@@ -9,6 +9,18 @@ use half::f16;
 /// Version of the binary payloads this build reads and writes.
 pub const BINARY_VERSION: u16 = 1;
 
+/// Rounds a row to int8 steps of `max |x| / 127` (a step of 1 for an all-zero row); returns the
+/// step and the steps. The int8 assets (taste.bin, cf.bin, catalogue shards) all store this.
+pub fn quantise_row(row: &[f32]) -> (f32, Vec<i8>) {
+    let max = row.iter().fold(0f32, |m, &x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let q = row
+        .iter()
+        .map(|&x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    (scale, q)
+}
+
 /// Appends little-endian values to a buffer.
 #[derive(Debug, Default)]
 pub struct Writer {
@@ -48,6 +60,10 @@ impl Writer {
         for &x in xs {
             self.buf.extend_from_slice(&f16::from_f32(x).to_le_bytes());
         }
+    }
+    /// Writes signed bytes.
+    pub fn i8s(&mut self, xs: &[i8]) {
+        self.buf.extend(xs.iter().map(|&x| x as u8));
     }
     /// Writes each value as an f32.
     pub fn f32s(&mut self, xs: &[f32]) {
@@ -171,6 +187,10 @@ impl<'a> Reader<'a> {
             return Err(self.err("non-finite half float"));
         }
         Ok(out)
+    }
+    /// Reads `n` signed bytes.
+    pub fn i8s(&mut self, n: usize) -> Result<Vec<i8>, AssetError> {
+        Ok(self.take(n)?.iter().map(|&b| b as i8).collect())
     }
     /// Reads `n` finite f32 values.
     pub fn f32s(&mut self, n: usize) -> Result<Vec<f32>, AssetError> {

@@ -11,11 +11,33 @@
 //! item weighs `negative_ratio·|N(u)|/n_items`. With the Gram matrix of the item factors
 //! precomputed once, this costs O(|N(u)|·k² + k³) instead of a pass over the catalog.
 
-use crate::binfmt::{Reader, Writer};
+use crate::binfmt::{quantise_row, Reader, Writer};
 use crate::catalog::ArtistIdx;
 use crate::error::AssetError;
 
 const MAGIC: &[u8; 4] = b"ATNS";
+/// `cf.bin` with int8 factors, a scale per row (`model-export compact` writes it).
+const MAGIC_INT8: &[u8; 4] = b"ATNQ";
+
+/// How `cf.bin` stores the factor matrices (bias and parameters are f32 in both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorFormat {
+    /// IEEE half floats (`ATNS`, what `build` writes).
+    F16,
+    /// int8 steps of each row's largest magnitude / 127 (`ATNQ`).
+    Int8,
+}
+
+impl FactorFormat {
+    /// The format of a `cf.bin` file's bytes, by its magic.
+    pub fn of(bytes: &[u8]) -> Option<FactorFormat> {
+        match bytes.get(..4)? {
+            m if m == MAGIC => Some(FactorFormat::F16),
+            m if m == MAGIC_INT8 => Some(FactorFormat::Int8),
+            _ => None,
+        }
+    }
+}
 
 /// Hyper-parameters the fold-in must share with training.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -253,7 +275,15 @@ impl CfModel {
 
     /// Serialises to the `cf.bin` format (factors as f16).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new(MAGIC);
+        self.encode_as(FactorFormat::F16)
+    }
+
+    /// Serialises to `cf.bin` with the factors in `format`.
+    pub fn encode_as(&self, format: FactorFormat) -> Vec<u8> {
+        let mut w = Writer::new(match format {
+            FactorFormat::F16 => MAGIC,
+            FactorFormat::Int8 => MAGIC_INT8,
+        });
         w.u32(self.n_items() as u32);
         w.u16(self.k as u16);
         w.f32(self.mu);
@@ -261,14 +291,39 @@ impl CfModel {
         w.f32(self.params.like_confidence);
         w.f32(self.params.negative_ratio);
         w.f32s(&self.item_bias);
-        w.f16s(&self.q);
-        w.f16s(&self.y);
+        match format {
+            FactorFormat::F16 => {
+                w.f16s(&self.q);
+                w.f16s(&self.y);
+            }
+            FactorFormat::Int8 => {
+                let rows = |m: &[f32]| -> (Vec<f32>, Vec<i8>) {
+                    let (mut scales, mut steps) = (Vec::new(), Vec::new());
+                    for row in m.chunks_exact(self.k) {
+                        let (s, q) = quantise_row(row);
+                        scales.push(s);
+                        steps.extend(q);
+                    }
+                    (scales, steps)
+                };
+                let ((sq, q), (sy, y)) = (rows(&self.q), rows(&self.y));
+                w.f32s(&sq);
+                w.f32s(&sy);
+                w.i8s(&q);
+                w.i8s(&y);
+            }
+        }
         w.finish()
     }
 
-    /// Parses and validates `cf.bin`.
+    /// Parses and validates `cf.bin` (either [`FactorFormat`]).
     pub fn decode(bytes: &[u8]) -> Result<CfModel, AssetError> {
-        let mut r = Reader::open("cf.bin", bytes, MAGIC)?;
+        let format = FactorFormat::of(bytes).unwrap_or(FactorFormat::F16);
+        let magic = match format {
+            FactorFormat::F16 => MAGIC,
+            FactorFormat::Int8 => MAGIC_INT8,
+        };
+        let mut r = Reader::open("cf.bin", bytes, magic)?;
         let n = r.u32()? as usize;
         let k = r.u16()? as usize;
         let mu = r.f32()?;
@@ -277,8 +332,12 @@ impl CfModel {
             like_confidence: r.f32()?,
             negative_ratio: r.f32()?,
         };
-        let expected = n
-            .checked_mul(4 + 4 * k)
+        let per_item = match format {
+            FactorFormat::F16 => k.checked_mul(4).map(|b| b + 4),
+            FactorFormat::Int8 => k.checked_mul(2).map(|b| b + 12),
+        };
+        let expected = per_item
+            .and_then(|p| n.checked_mul(p))
             .ok_or_else(|| r.err("size overflow"))?;
         let left = bytes.len().saturating_sub(6 + 4 + 2 + 16);
         if expected != left {
@@ -287,8 +346,24 @@ impl CfModel {
             )));
         }
         let item_bias = r.f32s(n)?;
-        let q = r.f16s(n * k)?;
-        let y = r.f16s(n * k)?;
+        let (q, y) = match format {
+            FactorFormat::F16 => (r.f16s(n * k)?, r.f16s(n * k)?),
+            FactorFormat::Int8 => {
+                let (sq, sy) = (r.f32s(n)?, r.f32s(n)?);
+                if k == 0 || sq.iter().chain(&sy).any(|&s| s <= 0.0) {
+                    return Err(r.err("a factor scale is not positive"));
+                }
+                let expand = |steps: Vec<i8>, scales: &[f32]| -> Vec<f32> {
+                    steps
+                        .chunks_exact(k)
+                        .zip(scales)
+                        .flat_map(|(row, &s)| row.iter().map(move |&x| f32::from(x) * s))
+                        .collect()
+                };
+                let (q, y) = (r.i8s(n * k)?, r.i8s(n * k)?);
+                (expand(q, &sq), expand(y, &sy))
+            }
+        };
         r.end()?;
         CfModel::new(k, mu, item_bias, q, y, params)
     }
@@ -421,6 +496,30 @@ pub(crate) mod tests {
         let m = tiny();
         let u = m.fold_in(&[ArtistIdx(99)], FoldIn::LeastSquares);
         assert!(u.factors.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn int8_factors_round_trip_within_half_a_step_and_reject_truncation() {
+        let m = tiny();
+        let bytes = m.encode_as(FactorFormat::Int8);
+        assert_eq!(FactorFormat::of(&bytes), Some(FactorFormat::Int8));
+        let back = CfModel::decode(&bytes).unwrap();
+        assert_eq!((back.n_items(), back.k()), (m.n_items(), m.k()));
+        for i in 0..m.n_items() {
+            let a = ArtistIdx(i as u32);
+            let step = m.q(a).iter().fold(0f32, |x, v| x.max(v.abs())) / 127.0;
+            for (x, y) in m.q(a).iter().zip(back.q(a)) {
+                assert!((x - y).abs() <= step / 2.0 + 1e-6, "{x} vs {y}");
+            }
+        }
+        assert_eq!(
+            back.encode_as(FactorFormat::Int8),
+            bytes,
+            "stable re-encoding"
+        );
+        for cut in [0, 5, 30, bytes.len() - 1] {
+            assert!(CfModel::decode(&bytes[..cut]).is_err(), "cut {cut}");
+        }
     }
 
     #[test]

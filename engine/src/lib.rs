@@ -13,6 +13,8 @@
 //! - [`history`]: the on-device listening history (plays, likes, moods, heart readings).
 //! - [`user_emotion`]: the user-emotion model's input (events + moment) and its estimate.
 //! - [`state_input`]: that input from the profile's history and the catalog's emotions.
+//! - [`scale`]: a catalogue in static shards (a million items), fetched in one fixed order and
+//!   ranked in int8 with f32 rescoring.
 //! - [`report`]: the shipped evaluation reports read as blocks the app can draw.
 //! - [`profile`], [`data_export`]: what the device keeps, and its export/import file.
 #![warn(missing_docs)]
@@ -40,6 +42,7 @@ pub mod ncf;
 pub mod profile;
 pub mod rank;
 pub mod report;
+pub mod scale;
 pub mod state_input;
 pub mod taste;
 pub mod user_emotion;

@@ -12,7 +12,7 @@
 //!
 //! `model-export evaluate` scores exactly these functions (`public/report/evaluation.md`).
 
-use crate::binfmt::{Reader, Writer};
+use crate::binfmt::{quantise_row, Reader, Writer};
 use crate::catalog::ArtistIdx;
 use crate::cf::cholesky_solve;
 use crate::error::AssetError;
@@ -51,18 +51,6 @@ pub struct ItemWeights {
     /// int8 weights; the weight is `q · scale[row]`.
     q: Vec<i8>,
     scale: Vec<f32>,
-}
-
-/// Rounds each row's values to int8 steps of `max |w| / 127` (what the file stores).
-fn quantise_row(row: &[f32]) -> (f32, Vec<i8>) {
-    let max = row.iter().fold(0f32, |m, &w| m.max(w.abs()));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-    (
-        scale,
-        row.iter()
-            .map(|&w| (w / scale).round().clamp(-127.0, 127.0) as i8)
-            .collect(),
-    )
 }
 
 impl ItemWeights {

@@ -16,6 +16,7 @@ mod ncf;
 mod onnx;
 mod options;
 mod rng;
+mod scale;
 mod schedule;
 mod sequential;
 mod situnes;
@@ -120,6 +121,14 @@ enum Cmd {
     Compact {
         #[command(flatten)]
         dirs: crate::options::Dirs,
+    },
+    /// A synthetic catalogue of a million items in static shards (real artists embedded) for the
+    /// scale benchmark and tests, with the native benchmark (`<dir>/native.json`). Never shipped.
+    Scale {
+        #[command(flatten)]
+        dirs: crate::options::Dirs,
+        #[command(flatten)]
+        args: scale::Args,
     },
     /// Grid-search SVD++ on the validation users; writes the best configuration and a log.
     Tune {
@@ -335,6 +344,16 @@ fn main() -> Result<()> {
             let r = compact::run(&rec, &corpus, &out)?;
             manifest::write_report(&out.join("report"), "compact", &compact::markdown(&r), &r)?;
             manifest::write_manifest(&out)
+        }
+        Cmd::Scale {
+            dirs: crate::options::Dirs { data, out },
+            args,
+        } => {
+            let rec = load_assets(&out)?;
+            let corpus = Corpus::load(&data)?;
+            let n = scale::run(&args, &rec, &corpus)?;
+            println!("{}", serde_json::to_string_pretty(&n)?);
+            Ok(())
         }
         Cmd::Tune {
             data,

@@ -77,6 +77,8 @@ struct State {
     stop: AtomicBool,
     /// Answers as a static host does (see [`StaticServer::host_like`]).
     host: AtomicBool,
+    /// Extra folders served under a path prefix (see [`StaticServer::mount`]).
+    mounts: Mutex<Vec<(String, PathBuf)>>,
     /// Gzipped bodies by path, with the ETag they were made for.
     gzipped: Mutex<HashMap<String, (String, Vec<u8>)>>,
 }
@@ -143,6 +145,25 @@ impl StaticServer {
     /// every answer is `no-store` and uncompressed.
     pub fn host_like(&self, on: bool) {
         self.state.host.store(on, Ordering::SeqCst);
+    }
+
+    /// Serves `dir` under `prefix` (e.g. `/catalogue/`), beside the root: for files made by a
+    /// test that are not part of the build (the large catalogue's shards).
+    pub fn mount(&self, prefix: &str, dir: &Path) -> std::io::Result<()> {
+        let dir = dir.canonicalize()?;
+        lock(&self.state.mounts).push((prefix.to_string(), dir));
+        Ok(())
+    }
+
+    /// Whether `path` names a file this server has (under the root or a mount).
+    pub fn serves(&self, path: &str) -> bool {
+        let mounted = lock(&self.state.mounts).iter().find_map(|(prefix, dir)| {
+            Some((dir.clone(), path.strip_prefix(prefix.as_str())?.to_string()))
+        });
+        match mounted {
+            Some((dir, rest)) => resolve(&dir, &format!("/{rest}")).is_some(),
+            None => resolve(&self.root, path).is_some(),
+        }
     }
 
     /// Removes all injected faults.
@@ -228,7 +249,13 @@ fn serve_connection(conn: TcpStream, root: &Path, state: &State) -> std::io::Res
             log.len() - 1
         };
         let fault = fault_for(&lock(&state.faults), &path);
-        let (mut status, ctype, mut body) = respond(&method, &path, root, fault);
+        let mounted = lock(&state.mounts).iter().find_map(|(prefix, dir)| {
+            Some((dir.clone(), path.strip_prefix(prefix.as_str())?.to_string()))
+        });
+        let (mut status, ctype, mut body) = match &mounted {
+            Some((dir, rest)) => respond(&method, &format!("/{rest}"), dir, fault),
+            None => respond(&method, &path, root, fault),
+        };
         let mut extra = String::from("Cache-Control: no-store\r\n");
         if state.host.load(Ordering::SeqCst) && status == 200 && fault.is_none() {
             let etag = etag(&body);

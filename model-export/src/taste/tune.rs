@@ -110,7 +110,7 @@ pub fn mean(xs: &[(f64, f64)], ndcg: bool) -> f64 {
 }
 
 /// A paired difference `a - b` over the same users: mean and 95% bootstrap interval.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 pub struct Paired {
     /// Mean difference.
     pub diff: f64,
