@@ -17,6 +17,28 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+impl FileEntry {
+    /// Checks size, then sha256, of `file`'s downloaded bytes against this entry.
+    pub fn check(&self, file: &str, bytes: &[u8]) -> Result<(), AssetError> {
+        if self.bytes != bytes.len() as u64 {
+            return Err(AssetError::SizeMismatch {
+                file: file.to_string(),
+                expected: self.bytes,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = sha256_hex(bytes);
+        if !actual.eq_ignore_ascii_case(&self.sha256) {
+            return Err(AssetError::ChecksumMismatch {
+                file: file.to_string(),
+                expected: self.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The parsed manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -57,23 +79,7 @@ impl Manifest {
 
     /// Checks size, then sha256, of downloaded bytes against the manifest.
     pub fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), AssetError> {
-        let e = self.entry(file)?;
-        if e.bytes != bytes.len() as u64 {
-            return Err(AssetError::SizeMismatch {
-                file: file.to_string(),
-                expected: e.bytes,
-                actual: bytes.len() as u64,
-            });
-        }
-        let actual = sha256_hex(bytes);
-        if !actual.eq_ignore_ascii_case(&e.sha256) {
-            return Err(AssetError::ChecksumMismatch {
-                file: file.to_string(),
-                expected: e.sha256.clone(),
-                actual,
-            });
-        }
-        Ok(())
+        self.entry(file)?.check(file, bytes)
     }
 
     /// Pretty JSON, stable key order.

@@ -224,7 +224,6 @@ pub fn run(args: &Args, rec: &Recommender, corpus: &Corpus) -> Result<Native> {
         }
     }
     let mut shards = Vec::new();
-    let mut scanner = Scanner::new(k);
     for (n, chunk) in items.chunks(args.shard_items).enumerate() {
         let first = (n * args.shard_items) as u32;
         let rows: Vec<f32> = chunk.iter().flat_map(|i| i.factors.clone()).collect();
@@ -240,7 +239,6 @@ pub fn run(args: &Args, rec: &Recommender, corpus: &Corpus) -> Result<Native> {
             items: chunk.len() as u32,
             entry: Manifest::entry_for(&bytes),
         });
-        scanner.add(shard)?;
     }
     let index = ScaleIndex {
         format: SCALE_FORMAT,

@@ -1,7 +1,7 @@
 //! `index.json` of a sharded catalogue: what it holds and every shard's size and sha256.
 
 use crate::error::AssetError;
-use crate::manifest::{sha256_hex, FileEntry};
+use crate::manifest::FileEntry;
 use serde::{Deserialize, Serialize};
 
 /// File name of the index, beside the shards.
@@ -96,32 +96,12 @@ impl ScaleIndex {
         serde_json::to_string_pretty(self).expect("index serialises") + "\n"
     }
 
-    /// The files to fetch, in order: the same list for every user (the privacy rule).
-    pub fn fetch_order(&self) -> impl Iterator<Item = &str> {
-        self.shards.iter().map(|s| s.file.as_str())
-    }
-
     /// Checks shard `n`'s downloaded bytes (size, then sha256).
     pub fn verify(&self, n: usize, bytes: &[u8]) -> Result<(), AssetError> {
         let s = self
             .shards
             .get(n)
             .ok_or_else(|| bad(format!("no shard {n}")))?;
-        if s.entry.bytes != bytes.len() as u64 {
-            return Err(AssetError::SizeMismatch {
-                file: s.file.clone(),
-                expected: s.entry.bytes,
-                actual: bytes.len() as u64,
-            });
-        }
-        let actual = sha256_hex(bytes);
-        if !actual.eq_ignore_ascii_case(&s.entry.sha256) {
-            return Err(AssetError::ChecksumMismatch {
-                file: s.file.clone(),
-                expected: s.entry.sha256.clone(),
-                actual,
-            });
-        }
-        Ok(())
+        s.entry.check(&s.file, bytes)
     }
 }

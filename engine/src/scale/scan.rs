@@ -328,23 +328,23 @@ impl Scanner {
 
     /// Item `item`'s f32 score (the same arithmetic as [`Scanner::exact_top_k`]).
     fn score(&self, item: u32, user: &[f32]) -> f32 {
-        let sh = self
-            .shards
-            .iter()
-            .find(|s| item >= s.first && ((item - s.first) as usize) < s.len())
-            .expect("item from a held shard");
-        let i = (item - sh.first) as usize;
+        let (sh, i) = self.locate(item).expect("item from a held shard");
         let q = &sh.q[i * self.dim..(i + 1) * self.dim];
         exact_score(sh, i, q, user, &mut vec![0f32; self.dim])
     }
 
     /// Valence and arousal of a held item.
     pub fn emotion(&self, item: u32) -> Option<(f32, f32)> {
-        let sh = self
-            .shards
-            .iter()
-            .find(|s| item >= s.first && ((item - s.first) as usize) < s.len())?;
-        Some(sh.emotion((item - sh.first) as usize))
+        let (sh, i) = self.locate(item)?;
+        Some(sh.emotion(i))
+    }
+
+    /// The held shard with global item `item`, and its position there.
+    fn locate(&self, item: u32) -> Option<(&Shard, usize)> {
+        self.shards.iter().find_map(|s| {
+            let i = item.checked_sub(s.first)? as usize;
+            (i < s.len()).then_some((s, i))
+        })
     }
 }
 

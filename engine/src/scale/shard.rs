@@ -71,14 +71,6 @@ impl Shard {
         self.bias.is_empty()
     }
 
-    /// Item `i`'s factors as f32 (what the exact scan multiplies).
-    pub fn factors(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
-        let s = self.scale[i];
-        self.q[i * self.dim..(i + 1) * self.dim]
-            .iter()
-            .map(move |&x| f32::from(x) * s)
-    }
-
     /// Item `i`'s valence and arousal.
     pub fn emotion(&self, i: usize) -> (f32, f32) {
         let [v, a] = self.emotion[i];
