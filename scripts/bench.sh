@@ -79,7 +79,7 @@ cat public/report/bench-ncf.json
 # profile. Measures the built site: dist/ (trunk build --release) must be current.
 [ -f dist/index.html ] || trunk build --release
 ATTUNE_BENCH_FIRST_VISIT="$PWD/public/report/bench-first-visit.json" \
-  cargo test -p attune-e2e --test first_visit -- --test-threads=1
+  cargo test -p attune-e2e --test e2e -- first_visit:: --test-threads=1
 python3 - <<'PY'
 import json
 d = json.load(open("public/report/bench-first-visit.json"))
@@ -93,7 +93,7 @@ PY
 # embedded) and is written under target/scale-1000000, never shipped.
 cargo run -q -p attune-model-export -- scale --items 1000000 --users 200 --dir target/scale-1000000
 ATTUNE_BENCH_SCALE="$PWD/public/report/bench-scale.json" \
-  cargo test -p attune-e2e --test scale -- --test-threads=1
+  cargo test -p attune-e2e --test e2e -- scale:: --test-threads=1
 python3 - <<'PY'
 import json
 d = json.load(open("public/report/bench-scale.json"))

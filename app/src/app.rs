@@ -76,7 +76,7 @@ pub fn App(
             }
             load.set(Load::Ready(cold.clone()));
             // The first list paints before the taste models are requested (the benchmark reads
-            // the mark: scripts/bench.sh, tests/tests/first_visit.rs).
+            // the mark: scripts/bench.sh, tests/tests/e2e/first_visit.rs).
             assets::next_frame().await;
             if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
                 let _ = p.mark("attune-first-list");

@@ -1,7 +1,7 @@
 //! `model-export scale` writes a sharded catalogue that the engine reads back: every shard
 //! verifies against the index, the real artists are all in it, and the int8 scan finds what the
 //! exact f32 scan finds (native). The 200,000-item catalogue it leaves in `target/scale-200000` is
-//! the one the browser test (`tests/tests/scale.rs`) serves.
+//! the one the browser test (`tests/tests/e2e/scale.rs`) serves.
 
 use attune_engine::scale::{ScaleIndex, Shard};
 use std::path::Path;

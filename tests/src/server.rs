@@ -31,7 +31,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The faults every shipped file is tested against (`tests/tests/faults.rs`).
+    /// The faults every shipped file is tested against (`tests/tests/e2e/faults.rs`).
     pub const SWEEP: [Fault; 6] = [
         Fault::NotFound,
         Fault::Truncate,

@@ -24,7 +24,7 @@
 //! The requestDevice chooser: headless Chromium shows no chooser UI, and no command-line flag
 //! picks a device. The DevTools `DeviceAccess` domain does, and WebDriver BiDi exposes it as
 //! `bluetooth.requestDevicePromptUpdated` / `bluetooth.handleRequestDevicePrompt`, which work
-//! with the real adapter too (no `simulateAdapter`): see `tests/tests/heart_bluez.rs`.
+//! with the real adapter too (no `simulateAdapter`): see `tests/tests/e2e/heart_bluez.rs`.
 
 pub mod bus;
 pub mod objects;
