@@ -31,34 +31,50 @@ struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver on a free port and waits until chromedriver itself says it listens.
+    ///
+    /// A port found free can be taken before chromedriver binds it (tests run two at a time, and
+    /// each starts servers on port 0), and a bare TCP connect would then reach the other test's
+    /// server. So readiness is chromedriver's own log line, and a lost port is tried again.
     fn spawn(log: &Path, env: &[(String, String)]) -> Result<Self> {
-        let port = free_port()?;
-        let log_file =
-            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-        let child = Command::new(chromedriver_binary())
-            .arg(format!("--port={port}"))
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {}", chromedriver_binary()))?;
-        let mut driver = Self { child, port };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = driver.child.try_wait()? {
-                bail!("chromedriver exited with {status}; see {}", log.display());
+        const TRIES: usize = 5;
+        for attempt in 1..=TRIES {
+            let port = free_port()?;
+            let log_file = std::fs::File::create(log)
+                .with_context(|| format!("creating {}", log.display()))?;
+            let child = Command::new(chromedriver_binary())
+                .arg(format!("--port={port}"))
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone()?)
+                .stderr(log_file)
+                .process_group(0)
+                .spawn()
+                .with_context(|| format!("starting {}", chromedriver_binary()))?;
+            let mut driver = Self { child, port };
+            let ready = format!("started successfully on port {port}");
+            let start = Instant::now();
+            loop {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                if text.contains(&ready) && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Ok(driver);
+                }
+                if let Some(status) = driver.child.try_wait()? {
+                    if attempt < TRIES {
+                        break; // most likely the port was taken: another one
+                    }
+                    bail!("chromedriver exited with {status}; see {}", log.display());
+                }
+                if start.elapsed() > Duration::from_secs(60) {
+                    bail!(
+                        "chromedriver did not listen on port {port}; see {}",
+                        log.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            if start.elapsed() > Duration::from_secs(60) {
-                bail!(
-                    "chromedriver did not listen on port {port}; see {}",
-                    log.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(driver)
+        unreachable!("the last try returns or fails")
     }
 }
 

@@ -383,14 +383,26 @@ pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
 }
 
 fn clean_artifacts(name: &str) -> Result<()> {
+    // Only this test's own files: `about-` must not take `about-retry-`'s files from a test that
+    // runs beside it (the tests run two at a time).
+    let prefix = format!("{name}-");
     for entry in std::fs::read_dir(artifacts_dir())? {
         let entry = entry?;
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{name}-"))
-        {
-            std::fs::remove_file(entry.path())?;
+        let file = entry.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let own = rest == "chromedriver.log"
+            || rest == "browser-traffic.txt"
+            || rest
+                .split('-')
+                .next()
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if own {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
         }
     }
     Ok(())
