@@ -9,8 +9,9 @@
 #
 # --report: where spark-als.{md,json} go (default model-export/reports); --master: Spark's master
 # (default local[2]); --rank, --iterations: override the committed settings (the parity test uses a
-# smaller model; the check trains the in-process iALS with whatever Spark was given). ATTUNE_SPARK_WORK (default target/spark) holds the log, the factors and the
-# site copy; MODEL_EXPORT names a built model-export binary (default: cargo run).
+# smaller model; the check trains the in-process iALS with whatever Spark was given).
+# ATTUNE_SPARK_WORK (default target/spark) holds the log, the factors and the site copy;
+# MODEL_EXPORT names a built model-export binary (default: cargo run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPORT=model-export/reports

@@ -1,6 +1,6 @@
 //! Headless Chromium driven through a private chromedriver.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,43 +38,48 @@ impl Driver {
     /// server. So readiness is chromedriver's own log line, and a lost port is tried again.
     fn spawn(log: &Path, env: &[(String, String)]) -> Result<Self> {
         const TRIES: usize = 5;
-        for attempt in 1..=TRIES {
-            let port = free_port()?;
-            let log_file = std::fs::File::create(log)
-                .with_context(|| format!("creating {}", log.display()))?;
-            let child = Command::new(chromedriver_binary())
-                .arg(format!("--port={port}"))
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::null())
-                .stdout(log_file.try_clone()?)
-                .stderr(log_file)
-                .process_group(0)
-                .spawn()
-                .with_context(|| format!("starting {}", chromedriver_binary()))?;
-            let mut driver = Self { child, port };
-            let ready = format!("started successfully on port {port}");
-            let start = Instant::now();
-            loop {
-                let text = std::fs::read_to_string(log).unwrap_or_default();
-                if text.contains(&ready) && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Ok(driver);
-                }
-                if let Some(status) = driver.child.try_wait()? {
-                    if attempt < TRIES {
-                        break; // most likely the port was taken: another one
-                    }
-                    bail!("chromedriver exited with {status}; see {}", log.display());
-                }
-                if start.elapsed() > Duration::from_secs(60) {
-                    bail!(
-                        "chromedriver did not listen on port {port}; see {}",
-                        log.display()
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(50));
+        for _ in 0..TRIES {
+            if let Some(driver) = Self::try_spawn(log, env)? {
+                return Ok(driver);
             }
         }
-        unreachable!("the last try returns or fails")
+        bail!("chromedriver exited {TRIES} times; see {}", log.display())
+    }
+
+    /// One try: the driver once it has said it listens, `None` when it exited first (most likely
+    /// its port was taken).
+    fn try_spawn(log: &Path, env: &[(String, String)]) -> Result<Option<Self>> {
+        let port = free_port()?;
+        let log_file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let child = Command::new(chromedriver_binary())
+            .arg(format!("--port={port}"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {}", chromedriver_binary()))?;
+        let mut driver = Self { child, port };
+        let ready = format!("started successfully on port {port}");
+        let start = Instant::now();
+        while !std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains(&ready)
+        {
+            if driver.child.try_wait()?.is_some() {
+                return Ok(None);
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "chromedriver did not listen on port {port}; see {}",
+                    log.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Some(driver))
     }
 }
 

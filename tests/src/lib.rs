@@ -394,6 +394,7 @@ fn clean_artifacts(name: &str) -> Result<()> {
         };
         let own = rest == "chromedriver.log"
             || rest == "browser-traffic.txt"
+            || rest == "transcript.txt"
             || rest
                 .split('-')
                 .next()

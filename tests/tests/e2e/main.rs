@@ -1,5 +1,5 @@
 //! The end-to-end tests: one module per area of the app, all in one test binary (twenty binaries
-//! took twenty links and about seven minutes of compiling; one takes a fraction of that).
+//! took twenty links and about 7.5 CPU-minutes of compiling; one takes about 40 CPU-seconds).
 //! Run one area with `cargo test -p attune-e2e --test e2e -- faults:: --test-threads=1`.
 
 mod about;
